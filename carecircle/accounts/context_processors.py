@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from carecircle.accounts import permissions as perms
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Menu entries for what the user's roles allow; the views check again on their own."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [{"url": reverse("accounts:home"), "label": _("Home")}]
+    if perms.sees_child_data(user):
+        items.append({"url": reverse("people:minor-list"), "label": _("Children")})
+    if perms.can_view_stats(user):
+        items.append({"url": reverse("stats:indicator-list"), "label": _("Statistics")})
+    if perms.can_read_audit(user):
+        items.append({"url": reverse("audit:log"), "label": _("Audit log")})
+    if perms.can_manage_accounts(user):
+        items.append({"url": reverse("accounts:user-list"), "label": _("Accounts")})
+        items.append({"url": reverse("accounts:organisation-list"), "label": _("Organisations")})
+    return {"nav_items": items}

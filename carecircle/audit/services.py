@@ -1,0 +1,181 @@
+"""Writing and verifying the audit log.
+
+``audit_record`` joins the caller's transaction: if the audited action rolls back,
+so does its entry, and if the entry cannot be written the action fails with it
+(fail closed, SECURITY.md AL-1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from carecircle.audit import context
+from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
+
+# Control characters would let a crafted value forge a new line in any text export.
+_CONTROL = {c: " " for c in range(32)} | {0x7F: " ", 0x2028: " ", 0x2029: " "}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.translate(_CONTROL)[:500]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _clean(str(value))
+
+
+def _roles(actor: Any) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    from carecircle.accounts.permissions import roles_of
+
+    return ",".join(sorted(roles_of(actor)))
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str = "",
+    object_id: object = "",
+    minor_id: int | None = None,
+    fields: Iterable[str] = (),
+    details: dict[str, Any] | None = None,
+    username: str = "",
+) -> AuditEvent:
+    """Append one event to the chain inside the current transaction."""
+    ctx = context.current()
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    with transaction.atomic():
+        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = AuditEvent(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor_id=actor.pk if authenticated else None,
+            actor_username=_clean(actor.get_username() if authenticated else username)[:150],
+            actor_roles=_roles(actor),
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id)[:64],
+            minor_id=minor_id,
+            fields=sorted(_clean(list(fields))),
+            details=_clean(details or {}),
+            request_id=ctx.request_id if ctx else "",
+            ip=ctx.ip if ctx else None,
+            prev_hash=head.hash,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def label_of(instance: models.Model) -> str:
+    return instance._meta.label_lower
+
+
+def record_change(
+    *,
+    actor: Any,
+    instance: models.Model,
+    action: str,
+    changed: Iterable[str] = (),
+    minor_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Audit a create/update/delete: every changed field's name, values only if not sensitive."""
+    from carecircle.crypto.fields import BlindIndexField, EncryptedTextField
+
+    changed = list(changed)
+    values: dict[str, Any] = {}
+    for name in changed:
+        try:
+            field = instance._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a non-field name is recorded by name only
+            continue
+        if isinstance(field, EncryptedTextField | BlindIndexField):
+            continue
+        if getattr(field, "sensitive", False):
+            continue
+        value = getattr(instance, getattr(field, "attname", name), None)
+        values[name] = value if isinstance(value, bool | int | float | type(None)) else str(value)
+    payload = {"values": values} | (details or {})
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type=label_of(instance),
+        object_id=instance.pk,
+        minor_id=minor_id,
+        fields=changed,
+        details=payload,
+    )
+
+
+def note_denial(*, actor: Any, object_type: str, object_id: object = "", reason: str) -> None:
+    """Record a refused access. Inside a request it is written after the response,
+    outside the view's transaction, so that rolling the view back cannot erase it."""
+    entry = {
+        "object_type": object_type,
+        "object_id": str(object_id)[:64],
+        "reason": reason,
+    }
+    ctx = context.current()
+    if ctx is not None:
+        ctx.denials.append(entry)
+        return
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DENIED,
+        object_type=object_type,
+        object_id=object_id,
+        details={"reason": reason},
+    )
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit_verify(*, batch_size: int = 2000) -> ChainReport:
+    """Walk the chain in order; report every altered, inserted or missing row."""
+    problems: list[str] = []
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:batch_size])
+        if not batch:
+            break
+        for event in batch:
+            checked += 1
+            if event.seq != expected_seq:
+                problems.append(f"#{expected_seq}..#{event.seq - 1}: missing (deleted)")
+            if event.prev_hash != expected_prev:
+                problems.append(f"#{event.seq}: does not follow the previous entry")
+            if chain_hash(event.prev_hash, event.canonical()) != event.hash:
+                problems.append(f"#{event.seq}: content altered")
+            expected_prev = event.hash
+            expected_seq = event.seq + 1
+            last_seq = event.seq
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if head_seq != last_seq or head_hash != expected_prev:
+        problems.append(f"chain ends at #{last_seq}, but the head records #{head_seq}: tail removed")
+    return ChainReport(checked=checked, problems=problems)

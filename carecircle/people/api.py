@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from rest_framework import generics, serializers
+from rest_framework.pagination import CursorPagination
+
+from carecircle.people import services
+from carecircle.people.models import Minor
+from carecircle.people.permissions import get_minor_for_user, minors_visible_to
+
+
+class MinorListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Minor
+        fields = ["id", "name", "sex", "birth_date", "area_code", "status"]
+
+
+class MinorDetailSerializer(serializers.ModelSerializer):
+    id_number = serializers.CharField(source="masked_id_number", read_only=True)
+
+    class Meta:
+        model = Minor
+        fields = ["id", "name", "sex", "birth_date", "area_code", "status", "id_number", "school"]
+
+
+class MinorPagination(CursorPagination):
+    ordering = ("pk",)
+
+
+class MinorList(generics.ListAPIView):
+    """Minors within the caller's scope (the registry issue adds search and filters)."""
+
+    serializer_class = MinorListSerializer
+    pagination_class = MinorPagination
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return minors_visible_to(self.request.user)
+
+
+class MinorDetail(generics.RetrieveAPIView):
+    """One minor, if in scope (404 otherwise); the read is audited."""
+
+    serializer_class = MinorDetailSerializer
+
+    def get_object(self) -> Minor:
+        minor = get_minor_for_user(self.request.user, int(self.kwargs["pk"]))
+        services.minor_view(
+            actor=self.request.user, minor=minor, fields=list(MinorDetailSerializer.Meta.fields)
+        )
+        return minor

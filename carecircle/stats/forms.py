@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from carecircle.regions.codes import parse_code
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    area = forms.CharField(label=_("Area code"), max_length=12, required=False)
+
+    @classmethod
+    def default_initial(cls) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {"start": date(today.year, 1, 1), "end": today}
+
+    def clean_area(self) -> str | None:
+        raw = (self.cleaned_data.get("area") or "").strip()
+        if not raw:
+            return None
+        _code, prefix, _level = parse_code(raw)
+        return prefix
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError(_("The period must start before it ends."))
+        return data

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from carecircle.accounts.permissions import can_view_stats
+from carecircle.stats.forms import PeriodForm
+from carecircle.stats.selectors import indicator_rows
+
+
+@login_required
+def indicator_list(request: HttpRequest) -> HttpResponse:
+    if not can_view_stats(request.user):
+        raise PermissionDenied
+    form = PeriodForm(request.GET or None, initial=PeriodForm.default_initial())
+    period = PeriodForm.default_initial() | {"area": None}
+    if request.GET and form.is_valid():
+        period = form.cleaned_data
+    rows = indicator_rows(
+        user=request.user, start=period["start"], end=period["end"], area=period["area"]
+    )
+    groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r["group"])]
+    return render(
+        request, "stats/indicator_list.html", {"form": form, "groups": groups, "period": period}
+    )

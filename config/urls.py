@@ -1,0 +1,25 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from carecircle.accounts import api as accounts_api
+from carecircle.people import api as people_api
+
+api_v1 = [
+    path("me/", accounts_api.me, name="me"),
+    path("minors/", people_api.MinorList.as_view(), name="minor-list"),
+    path("minors/<int:pk>/", people_api.MinorDetail.as_view(), name="minor-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves its script as a separate file, so the strict CSP holds.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", include("carecircle.accounts.urls")),
+    path("minors/", include("carecircle.people.urls")),
+    path("audit/", include("carecircle.audit.urls")),
+    path("stats/", include("carecircle.stats.urls")),
+    path("notifications/", include("carecircle.notifications.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", include((api_v1, "api"))),
+]

@@ -56,7 +56,9 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 ENV = envstr("CARECIRCLE_ENV", "development")
 if ENV not in {"development", "test", "production"}:
-    raise ImproperlyConfigured(f"CARECIRCLE_ENV must be development, test or production, not {ENV!r}")
+    raise ImproperlyConfigured(
+        f"CARECIRCLE_ENV must be development, test or production, not {ENV!r}"
+    )
 PRODUCTION = ENV == "production"
 if ENV == "development":
     _load_dotenv(BASE_DIR / ".env")
@@ -76,7 +78,9 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
 
 SECRET_KEY = required("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = envlist(
+    "DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver"
+)
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production.")
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")

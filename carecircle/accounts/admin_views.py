@@ -23,7 +23,7 @@ def _require_admin(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def get_user_for_admin(admin: object, pk: int) -> User:
+def get_user_for_admin(admin: perms.AnyUser, pk: int) -> User:
     user = perms.users_visible_to(admin).filter(pk=pk).first()
     if user is None:
         note_denial(actor=admin, object_type="accounts.user", object_id=pk, reason="out of scope")
@@ -31,7 +31,7 @@ def get_user_for_admin(admin: object, pk: int) -> User:
     return user
 
 
-def get_organisation_for_admin(admin: object, pk: int) -> Organisation:
+def get_organisation_for_admin(admin: perms.AnyUser, pk: int) -> Organisation:
     organisation = perms.organisations_visible_to(admin).filter(pk=pk).first()
     if organisation is None:
         note_denial(

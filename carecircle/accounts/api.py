@@ -38,8 +38,8 @@ def me(request: Request) -> Response:
                 "role": a.role,
                 "role_name": str(a.get_role_display()),
                 "scope_kind": str(a.scope_kind),
-                "division_code": a.division.code if a.division_id else None,
-                "organisation": a.organisation.name if a.organisation_id else None,
+                "division_code": a.division.code if a.division else None,
+                "organisation": a.organisation.name if a.organisation else None,
                 "scope_prefix": a.scope_prefix,
             }
             for a in held

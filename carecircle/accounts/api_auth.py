@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from carecircle.accounts.models import ApiToken
-from carecircle.accounts.permissions import requires_second_factor
+from carecircle.accounts.permissions import is_verified, requires_second_factor
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -60,7 +60,7 @@ class IsVerifiedStaff(permissions.BasePermission):
             return False
         if isinstance(request.auth, ApiToken):
             return True
-        return not requires_second_factor(user) or user.is_verified()
+        return not requires_second_factor(user) or is_verified(user)
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

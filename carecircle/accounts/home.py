@@ -17,9 +17,7 @@ def _minor_cards(user: Any) -> list[dict[str, Any]]:
     from carecircle.people.models import Minor
     from carecircle.people.permissions import minors_visible_to
 
-    counts = dict(
-        minors_visible_to(user).values_list("status").annotate(n=Count("id")).order_by()
-    )
+    counts = dict(minors_visible_to(user).values_list("status").annotate(n=Count("id")).order_by())
     return [
         {"label": label, "value": counts.get(value, 0), "unit": "人"}
         for value, label in Minor.Status.choices

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from carecircle.accounts.permissions import requires_second_factor
+from carecircle.accounts.permissions import is_verified, requires_second_factor
 
 _LAST_SEEN = "_cc_last_seen"
 
@@ -60,24 +60,24 @@ class SecondFactorRequiredMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._free = None
+        self._free: set[str] | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and not _exempt(request) and not self._is_free(request):
-            if requires_second_factor(user) and not user.is_verified():  # type: ignore[union-attr]
+            if requires_second_factor(user) and not is_verified(user):
                 if _wants_json(request):
                     return JsonResponse(
                         {"detail": _("A verified second factor is required.")}, status=401
                     )
                 return redirect("accounts:otp-verify")
-            if user.must_change_password:  # type: ignore[union-attr]
-                if request.path != reverse("accounts:password-change"):
-                    if _wants_json(request):
-                        return JsonResponse(
-                            {"detail": _("You must change your password first.")}, status=403
-                        )
-                    return redirect("accounts:password-change")
+            changing = request.path == reverse("accounts:password-change")
+            if user.must_change_password and not changing:  # type: ignore[union-attr]
+                if _wants_json(request):
+                    return JsonResponse(
+                        {"detail": _("You must change your password first.")}, status=403
+                    )
+                return redirect("accounts:password-change")
         return self.get_response(request)
 
     def _is_free(self, request: HttpRequest) -> bool:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -64,7 +66,7 @@ class User(AbstractUser):
     auth_epoch = models.PositiveIntegerField(_("authorisation epoch"), default=0, editable=False)
     must_change_password = models.BooleanField(_("must change password"), default=False)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]  # django-stubs declares it a ClassVar
 
     class Meta:
         verbose_name = _("user")
@@ -77,13 +79,11 @@ class User(AbstractUser):
     def get_session_auth_hash(self) -> str:
         return self._epoch_hash(None)
 
-    def get_session_auth_fallback_hash(self):  # type: ignore[no-untyped-def]
-        from django.conf import settings
-
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
         for fallback_secret in settings.SECRET_KEY_FALLBACKS:
             yield self._epoch_hash(fallback_secret)
 
-    def _epoch_hash(self, secret: str | None) -> str:
+    def _epoch_hash(self, secret: str | bytes | None) -> str:
         return salted_hmac(
             "carecircle.accounts.User.session",
             f"{self.password}:{self.auth_epoch}",
@@ -213,4 +213,6 @@ class ApiToken(models.Model):
         return hashlib.sha256(secret.encode()).hexdigest()
 
     def is_usable(self) -> bool:
-        return self.revoked_at is None and self.user.is_active and self.epoch == self.user.auth_epoch
+        return (
+            self.revoked_at is None and self.user.is_active and self.epoch == self.user.auth_epoch
+        )

@@ -105,6 +105,12 @@ def has_role(user: AnyUser, *roles: str) -> bool:
     return any(a.role in roles for a in assignments(user))
 
 
+def is_verified(user: AnyUser) -> bool:
+    """True once the session passed the second factor (set by django-otp's middleware)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
+
+
 def requires_second_factor(user: AnyUser) -> bool:
     return any(spec(a.role).requires_second_factor for a in assignments(user))
 

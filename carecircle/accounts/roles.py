@@ -44,7 +44,10 @@ class MinorAccess(models.TextChoices):
 
     JURISDICTION = "jurisdiction", _("Every minor living in the scope's divisions")
     SCHOOL = "school", _("Every minor enrolled at the scope's school")
-    RELATIONSHIP = "relationship", _("Only minors linked to the user by a case, referral or pairing")
+    RELATIONSHIP = (
+        "relationship",
+        _("Only minors linked to the user by a case, referral or pairing"),
+    )
     NONE = "none", _("No identified child records")
 
 
@@ -93,7 +96,9 @@ ROLE_SPECS: dict[str, RoleSpec] = {
     Role.CHILD_SUPERVISOR: RoleSpec(_D, _J, edits_minors=True, reads_stats=True),
     Role.CHILD_DIRECTOR: RoleSpec(_D, _J, edits_minors=True, reads_stats=True),
     Role.SCHOOL_PSYCH_TEACHER: RoleSpec(_O, _S, org_kinds=SCHOOL_KINDS, reads_stats=True),
-    Role.SCHOOL_ADMIN: RoleSpec(_O, _S, org_kinds=SCHOOL_KINDS, edits_minors=True, reads_stats=True),
+    Role.SCHOOL_ADMIN: RoleSpec(
+        _O, _S, org_kinds=SCHOOL_KINDS, edits_minors=True, reads_stats=True
+    ),
     Role.HOSPITAL_CLINICIAN: RoleSpec(_O, _R, org_kinds=CLINICAL_KINDS),
     Role.AGENCY_OFFICER: RoleSpec(_O, _R, org_kinds=AGENCY_KINDS),
     Role.HOTLINE_OPERATOR: RoleSpec(_D, _R),

@@ -70,9 +70,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(
-    *, actor: Any, user: User, full_name: str, email: str, phone: str
-) -> User:
+def user_update(*, actor: Any, user: User, full_name: str, email: str, phone: str) -> User:
     perms.check_manage_user(actor, user)
     changed = [
         name
@@ -93,7 +91,9 @@ def user_set_active(*, actor: Any, user: User, active: bool) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])
     _revoke_credentials(user)
-    record_change(actor=actor, instance=user, action=AuditEvent.Action.UPDATE, changed=["is_active"])
+    record_change(
+        actor=actor, instance=user, action=AuditEvent.Action.UPDATE, changed=["is_active"]
+    )
     return user
 
 

@@ -11,12 +11,10 @@ from carecircle.audit.models import AuditEvent
 
 class AuditFilterForm(forms.Form):
     minor = forms.IntegerField(label=_("Child record number"), required=False, min_value=1)
-    id_number = forms.CharField(
-        label=_("Or the child's ID number"), required=False, max_length=18
-    )
+    id_number = forms.CharField(label=_("Or the child's ID number"), required=False, max_length=18)
     username = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(
-        label=_("Action"), required=False, choices=[("", _("All"))] + AuditEvent.Action.choices
+        label=_("Action"), required=False, choices=[("", _("All")), *AuditEvent.Action.choices]
     )
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -26,7 +24,8 @@ class AuditFilterForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise ValidationError(_("The period must start before it ends."))
         return data

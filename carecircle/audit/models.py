@@ -77,7 +77,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+        return (
+            f"#{self.seq} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+        )
 
     def compute_hash(self) -> str:
         return chain_hash(self.prev_hash, self.canonical())

@@ -33,7 +33,9 @@ def _filtered(request: HttpRequest, form: AuditFilterForm) -> QuerySet[AuditEven
     if data.get("action"):
         events = events.filter(action=data["action"])
     if data.get("start"):
-        events = events.filter(at__gte=timezone.make_aware(datetime.combine(data["start"], time.min)))
+        events = events.filter(
+            at__gte=timezone.make_aware(datetime.combine(data["start"], time.min))
+        )
     if data.get("end"):
         events = events.filter(at__lte=timezone.make_aware(datetime.combine(data["end"], time.max)))
     return events.order_by("-seq")

@@ -65,7 +65,11 @@ class BlindIndexField(models.CharField):
     """Keyed HMAC of another field of the same model, recomputed on every save."""
 
     def __init__(
-        self, *args: Any, source: str = "", normalize: str | Callable[[str], str] = "", **kwargs: Any
+        self,
+        *args: Any,
+        source: str = "",
+        normalize: str | Callable[[str], str] = "",
+        **kwargs: Any,
     ) -> None:
         self.source = source
         self.normalize = normalize
@@ -114,5 +118,6 @@ def blind_index_fields(model: type[Model]) -> list[BlindIndexField]:
 def lookup_index(model: type[Model], index_field: str, value: str) -> str | None:
     """The digest to filter ``index_field`` by, for a plaintext ``value``."""
     field = model._meta.get_field(index_field)
-    assert isinstance(field, BlindIndexField)
+    if not isinstance(field, BlindIndexField):
+        raise TypeError(f"{index_field} is not a blind index field")
     return field.digest(value)

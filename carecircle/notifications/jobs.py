@@ -37,7 +37,11 @@ def deliver_notification(message: OutboxMessage) -> None:
             if user.email:
                 enqueue(
                     "email",
-                    {"to": user.email, "subject": payload["title"], "body": payload.get("body", "")},
+                    {
+                        "to": user.email,
+                        "subject": payload["title"],
+                        "body": payload.get("body", ""),
+                    },
                     dedupe_key=f"email:{message.pk}:{user.pk}",
                 )
 

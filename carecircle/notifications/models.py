@@ -18,7 +18,10 @@ class OutboxMessage(models.Model):
 
     topic = models.CharField(_("topic"), max_length=64)
     payload = models.JSONField(_("payload"), default=dict)
-    dedupe_key = models.CharField(_("deduplication key"), max_length=128, unique=True, null=True)
+    # NULL, not "", for "no key": the unique constraint must ignore keyless messages.
+    dedupe_key = models.CharField(
+        _("deduplication key"), max_length=128, unique=True, null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     available_at = models.DateTimeField(_("available at"), default=timezone.now)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

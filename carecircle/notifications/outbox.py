@@ -119,7 +119,7 @@ def deliver(message: OutboxMessage) -> bool:
             locked.last_error = ""
             locked.save(update_fields=["delivered_at", "last_error"])
         return True
-    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
+    except Exception as exc:  # one bad message must not stop the worker
         backoff = min(timedelta(seconds=2 ** min(message.attempts, 12)), MAX_BACKOFF)
         OutboxMessage.objects.filter(pk=message.pk).update(
             available_at=timezone.now() + backoff,
@@ -162,7 +162,7 @@ def run_job(name: str) -> None:
     error = ""
     try:
         job.run()
-    except Exception as exc:  # noqa: BLE001 - record and carry on with the next job
+    except Exception as exc:  # record it and carry on with the next job
         error = f"{type(exc).__name__}: {exc}"[:2000]
         log.exception("periodic job %s failed", name)
     PeriodicJobState.objects.filter(name=name).update(

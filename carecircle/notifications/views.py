@@ -12,7 +12,7 @@ from carecircle.notifications.services import notifications_mark_read
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = Notification.objects.filter(recipient=request.user)
+    notifications = Notification.objects.filter(recipient_id=request.user.pk)
     page = Paginator(notifications, 30).get_page(request.GET.get("page"))
     return render(request, "notifications/notification_list.html", {"page": page})
 

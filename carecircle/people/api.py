@@ -35,6 +35,12 @@ class MinorList(generics.ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return minors_visible_to(self.request.user)
 
+    def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            services.minors_listed(actor=self.request.user, minor_ids=[m.pk for m in page])
+        return page
+
 
 class MinorDetail(generics.RetrieveAPIView):
     """One minor, if in scope (404 otherwise); the read is audited."""

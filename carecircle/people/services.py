@@ -86,6 +86,19 @@ def minor_view(*, actor: Any, minor: Minor, fields: list[str]) -> None:
     )
 
 
+@transaction.atomic
+def minors_listed(*, actor: Any, minor_ids: list[int]) -> None:
+    """Record one batch entry for a page of identified children (SECURITY.md §7.7)."""
+    if not minor_ids:
+        return
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.LIST,
+        object_type="people.minor",
+        details={"ids": minor_ids[:200]},
+    )
+
+
 def find_minor_for_emergency(*, id_number: str) -> Minor | None:
     digest = lookup_index(Minor, "id_number_index", id_number)
     return Minor.objects.filter(id_number_index=digest).first() if digest else None
@@ -122,8 +135,7 @@ def emergency_access_grant(*, actor: Any, minor: Minor, reason: str) -> Emergenc
     watchers = [a.user_id for a in admins if minor.area_code.startswith(a.scope_prefix)]
     notification_send(
         recipients=watchers,
-        title=_("Emergency access to a child record by %(user)s")
-        % {"user": actor.display_name},
+        title=_("Emergency access to a child record by %(user)s") % {"user": actor.display_name},
         body=_("Reason: %(reason)s. Access ends at %(until)s.")
         % {"reason": reason, "until": timezone.localtime(grant.expires_at).strftime("%H:%M")},
         link=reverse("audit:log") + f"?minor={minor.pk}",

@@ -35,6 +35,7 @@ def minor_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(minors.order_by("area_code", "name", "pk"), 50).get_page(
         request.GET.get("page")
     )
+    services.minors_listed(actor=request.user, minor_ids=[m.pk for m in page])
     names = division_names({m.area_code for m in page})
     return render(
         request, "people/minor_list.html", {"page": page, "q": query, "area_names": names}
@@ -79,8 +80,10 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.warning(
                         request,
-                        _("Emergency access granted for one hour. It is recorded and your "
-                          "district administrator has been told."),
+                        _(
+                            "Emergency access granted for one hour. It is recorded and your "
+                            "district administrator has been told."
+                        ),
                     )
                     return redirect("people:minor-detail", pk=minor.pk)
     return render(request, "people/emergency_access.html", {"form": form})

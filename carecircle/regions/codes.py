@@ -30,7 +30,8 @@ PREFIX_LENGTHS = {
     Level.VILLAGE: 12,
 }
 LEVEL_BY_LENGTH = {length: level for level, length in PREFIX_LENGTHS.items()}
-_DIGITS = re.compile(r"^\d+$")
+# ASCII only: \d would also accept full-width (４３) and other Unicode digits.
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def significant_prefix(code: str) -> str:
@@ -50,7 +51,7 @@ def parse_code(raw: str) -> tuple[str, str, Level]:
     Accepts the full 12 digits or a significant prefix of 2, 4, 6, 9 or 12 digits.
     """
     code = (raw or "").strip()
-    if not code or not _DIGITS.match(code):
+    if not code or not _DIGITS.fullmatch(code):
         raise ValidationError(
             _("A division code has only digits, for example 431103 or 431103001201."),
             code="division_not_digits",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from carecircle.regions.codes import PREFIX_LENGTHS, parse_code
+from carecircle.regions.codes import PREFIX_LENGTHS, Level, parse_code
 from carecircle.regions.models import Division
 
 
@@ -17,7 +17,7 @@ def divisions_load(*, rows: Iterable[tuple[str, str, str]]) -> int:
 
     Every row is validated before anything is written, so a bad row changes nothing.
     """
-    parsed: list[tuple[str, str, object, str, str]] = []
+    parsed: list[tuple[str, str, Level, str, str]] = []
     errors: list[str] = []
     for number, (raw_code, name, urban_rural) in enumerate(rows, start=1):
         try:

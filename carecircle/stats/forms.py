@@ -29,7 +29,8 @@ class PeriodForm(forms.Form):
         return prefix
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise ValidationError(_("The period must start before it ends."))
         return data

@@ -13,7 +13,6 @@ from carecircle.stats.registry import Scope, Unit, indicator
 STAFF = _("Workforce")
 
 
-
 def staff_count(scope: Scope, role: str) -> int:
     """Distinct active users holding ``role`` at the end of the period, inside the scope."""
     from datetime import datetime, time

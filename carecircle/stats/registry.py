@@ -96,6 +96,4 @@ def compute_all(
     *, start: date, end: date, viewer_prefixes: list[str] | None, area: str | None = None
 ) -> dict[str, Value]:
     scope = Scope(start=start, end=end, prefixes=clip(viewer_prefixes, area))
-    return {
-        ind.id: (None if scope.empty else ind.compute(scope)) for ind in REGISTRY.values()
-    }
+    return {ind.id: (None if scope.empty else ind.compute(scope)) for ind in REGISTRY.values()}

@@ -17,16 +17,16 @@ from carecircle.people.models import Minor
 from carecircle.regions.models import Division
 from carecircle.regions.services import divisions_load
 
-PASSWORD = "Correct-Horse-Battery-42"
+PASSWORD = "Correct-Horse-Battery-42"  # noqa: S105 - a test fixture, not a secret
 AREA_A, AREA_B = "431103101200", "431103102200"
-ORG_KINDS_BY_ROLE = {
+ORG_KINDS_BY_ROLE: dict[str, str] = {
     Role.SCHOOL_PSYCH_TEACHER: Organisation.Kind.SCHOOL,
     Role.SCHOOL_ADMIN: Organisation.Kind.SCHOOL,
     Role.HOSPITAL_CLINICIAN: Organisation.Kind.HOSPITAL,
     Role.AGENCY_OFFICER: Organisation.Kind.POLICE,
 }
 # Where each division-scoped role sits in jurisdiction A, and its twin in B.
-DIVISION_SCOPE = {
+DIVISION_SCOPE: dict[str, tuple[str, str]] = {
     Role.CHILD_DIRECTOR: ("431103101200", "431103102200"),
     Role.CHILD_SUPERVISOR: ("431103101", "431103102"),
 }
@@ -53,7 +53,11 @@ def district(db: Any) -> dict[str, Any]:
     orgs: dict[str, Organisation] = {}
     for side, town in (("A", "431103101"), ("B", "431103102")):
         division = Division.objects.get(prefix=town)
-        for kind in (Organisation.Kind.SCHOOL, Organisation.Kind.HOSPITAL, Organisation.Kind.POLICE):
+        for kind in (
+            Organisation.Kind.SCHOOL,
+            Organisation.Kind.HOSPITAL,
+            Organisation.Kind.POLICE,
+        ):
             orgs[f"{kind}_{side}"] = Organisation.objects.create(
                 name=f"{side}-{kind}", kind=kind, division=division
             )
@@ -61,19 +65,28 @@ def district(db: Any) -> dict[str, Any]:
 
 
 def make_user(username: str, *, verified_device: bool = True, **extra: Any) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, full_name=username, **extra)
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, full_name=username, **extra
+    )
     if verified_device:
         TOTPDevice.objects.create(user=user, name="test", confirmed=True)
     return user
 
 
-def grant(user: User, role: str, *, prefix: str | None = None, organisation: Organisation | None = None) -> RoleAssignment:
+def grant(
+    user: User, role: str, *, prefix: str | None = None, organisation: Organisation | None = None
+) -> RoleAssignment:
     if organisation is not None:
         return RoleAssignment.objects.create(
-            user=user, role=role, organisation=organisation, scope_prefix=organisation.division.prefix
+            user=user,
+            role=role,
+            organisation=organisation,
+            scope_prefix=organisation.division.prefix,
         )
     division = Division.objects.get(prefix=prefix)
-    return RoleAssignment.objects.create(user=user, role=role, division=division, scope_prefix=division.prefix)
+    return RoleAssignment.objects.create(
+        user=user, role=role, division=division, scope_prefix=division.prefix
+    )
 
 
 def _persona(district: dict[str, Any], role: str, side: str) -> User:
@@ -102,16 +115,24 @@ def other_personas(district: dict[str, Any]) -> dict[str, User]:
 @pytest.fixture
 def minor_a(district: dict[str, Any]) -> Minor:
     return Minor.objects.create(
-        name="张小明", sex="M", birth_date=date(2014, 5, 1), area_code=AREA_A,
-        id_number="43110320140501001X", school=district["orgs"]["school_A"],
+        name="张小明",
+        sex="M",
+        birth_date=date(2014, 5, 1),
+        area_code=AREA_A,
+        id_number="43110320140501001X",
+        school=district["orgs"]["school_A"],
     )
 
 
 @pytest.fixture
 def minor_b(district: dict[str, Any]) -> Minor:
     return Minor.objects.create(
-        name="李小红", sex="F", birth_date=date(2013, 3, 2), area_code=AREA_B,
-        id_number="431103201303020027", school=district["orgs"]["school_B"],
+        name="李小红",
+        sex="F",
+        birth_date=date(2013, 3, 2),
+        area_code=AREA_B,
+        id_number="431103201303020027",
+        school=district["orgs"]["school_B"],
     )
 
 

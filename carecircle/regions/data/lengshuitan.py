@@ -39,12 +39,32 @@ TOWNSHIPS = ["杨村甸乡"]
 
 _COMMUNITY_STEMS = ["滨江", "育才", "翠竹", "湘永", "富强", "零陵", "春江", "南湖", "文昌", "建设"]
 _VILLAGE_STEMS = [
-    "石门", "新田", "塘尾", "大坪", "黄泥", "枫木", "竹山", "桥头", "李家", "高峰",
-    "双江", "马坪", "茶山", "柏树", "上湾", "下湾", "龙潭", "白果", "杉木", "长岭",
+    "石门",
+    "新田",
+    "塘尾",
+    "大坪",
+    "黄泥",
+    "枫木",
+    "竹山",
+    "桥头",
+    "李家",
+    "高峰",
+    "双江",
+    "马坪",
+    "茶山",
+    "柏树",
+    "上湾",
+    "下湾",
+    "龙潭",
+    "白果",
+    "杉木",
+    "长岭",
 ]
 
 
-def rows(villages_per_town: int = 12, communities_per_street: int = 6) -> list[tuple[str, str, str]]:
+def rows(
+    villages_per_town: int = 12, communities_per_street: int = 6
+) -> list[tuple[str, str, str]]:
     """(code, name, urban_rural) rows for the whole demo district, parents first."""
     out: list[tuple[str, str, str]] = [
         (PROVINCE[0], PROVINCE[1], ""),

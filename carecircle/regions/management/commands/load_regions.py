@@ -29,7 +29,9 @@ def _decode(raw: bytes) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load administrative divisions: --demo for 冷水滩区, or a CSV file (code,name,urban_rural)."
+    help = (
+        "Load administrative divisions: --demo for 冷水滩区, or a CSV file (code,name,urban_rural)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?")
@@ -46,9 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No such file: {path}")
             reader = csv.reader(io.StringIO(_decode(path.read_bytes())))
             next(reader, None)
-            rows = [
-                (r[0], r[1], r[2] if len(r) > 2 else "") for r in reader if r and any(r)
-            ]
+            rows = [(r[0], r[1], r[2] if len(r) > 2 else "") for r in reader if r and any(r)]
         try:
             count = divisions_load(rows=rows)
         except ValidationError as exc:

@@ -34,7 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--area", default=None)
         parser.add_argument("--json", action="store_true", dest="as_json")
 
-    def handle(self, *args: Any, start: str, end: str, area: str | None, as_json: bool, **o: Any) -> None:
+    def handle(
+        self, *args: Any, start: str, end: str, area: str | None, as_json: bool, **o: Any
+    ) -> None:
         first, last = _date(start), _date(end)
         if first > last:
             raise CommandError("--from must not be after --to")

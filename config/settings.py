@@ -113,18 +113,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "carecircle.audit.middleware.AuditContextMiddleware",
+    # Outside every middleware that may answer early (idle timeout, second factor,
+    # lockout), so that those answers carry the headers too (AU-7).
+    "carecircle.accounts.middleware.NoStoreMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the idle timeout, which tells the user why they were signed out.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "carecircle.accounts.middleware.IdleTimeoutMiddleware",
     "carecircle.accounts.middleware.SecondFactorRequiredMiddleware",
-    "carecircle.accounts.middleware.NoStoreMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-axes documents that its middleware must come last.
     "axes.middleware.AxesMiddleware",
@@ -215,8 +218,13 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Attempts during a lock must not restart the 15 minutes, or retrying (or a colleague's
+# prank from the same address) would keep the account locked indefinitely.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"  # 429, in Chinese, no username echoed
 AXES_HTTP_RESPONSE_CODE = 429
+# The same notion of "client address" as the audit log, proxy-aware.
+AXES_CLIENT_IP_CALLABLE = "carecircle.audit.middleware.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_VERBOSE = False
 
@@ -249,8 +257,12 @@ SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
-if envbool("DJANGO_BEHIND_PROXY", PRODUCTION):
+BEHIND_PROXY = envbool("DJANGO_BEHIND_PROXY", PRODUCTION)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app write X-Forwarded-For; the client address is
+# the entry the nearest one wrote. 0 means "use the connection's address".
+CARECIRCLE_PROXY_HOPS = envint("CARECIRCLE_PROXY_HOPS", 1 if BEHIND_PROXY else 0)
 
 # No CDN anywhere: government intranets are offline, and a third-party host would
 # also receive children's data in its logs. ECharts sets style attributes from JS.
@@ -325,6 +337,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # drf-spectacular serves the schema and docs to anyone by default (AllowAny).
+    "SERVE_PERMISSIONS": ["carecircle.accounts.api_auth.IsVerifiedStaff"],
 }
 
 # --- Background work -------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from carecircle.accounts import permissions as perms
 from carecircle.accounts import services
@@ -50,6 +50,7 @@ def _apply_errors(form: object, exc: ValidationError) -> None:
 
 
 @login_required
+@require_safe
 def organisation_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     organisations = perms.organisations_visible_to(request.user).order_by("division_id", "name")
@@ -93,6 +94,7 @@ def organisation_edit(request: HttpRequest, pk: int | None = None) -> HttpRespon
 
 
 @login_required
+@require_safe
 def user_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     query = request.GET.get("q", "").strip()[:64]
@@ -145,6 +147,7 @@ def _user_detail_context(request: HttpRequest, target: User, **extra: object) ->
 
 
 @login_required
+@require_safe
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_admin(request)
     target = get_user_for_admin(request.user, pk)

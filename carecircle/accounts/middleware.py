@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from carecircle.accounts.permissions import is_verified, requires_second_factor
 
 _LAST_SEEN = "_cc_last_seen"
+_STARTED = "_cc_started"
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -25,7 +26,9 @@ def _exempt(request: HttpRequest) -> bool:
 
 
 class IdleTimeoutMiddleware:
-    """End a session after CARECIRCLE_IDLE_TIMEOUT seconds without a request (AU-6)."""
+    """End a session after CARECIRCLE_IDLE_TIMEOUT seconds without a request, and after
+    SESSION_COOKIE_AGE seconds however busy (AU-6): saving the session on activity
+    would otherwise push its database expiry forward for ever."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -34,15 +37,23 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated and not _exempt(request):
             now = int(time.time())
             last = request.session.get(_LAST_SEEN)
-            if last is not None and now - int(last) > settings.CARECIRCLE_IDLE_TIMEOUT:
+            started = int(request.session.get(_STARTED, now))
+            idle = last is not None and now - int(last) > settings.CARECIRCLE_IDLE_TIMEOUT
+            if idle or now - started > settings.SESSION_COOKIE_AGE:
                 logout(request)
                 if _wants_json(request):
                     return JsonResponse({"detail": _("Your session has expired.")}, status=401)
-                messages.info(request, _("You were signed out after 30 minutes without activity."))
+                messages.info(
+                    request,
+                    _("You were signed out after 30 minutes without activity.")
+                    if idle
+                    else _("Your session has expired."),
+                )
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
             # Writing the session on every request would cost a DB write per click.
             if last is None or now - int(last) >= 60:
                 request.session[_LAST_SEEN] = now
+                request.session.setdefault(_STARTED, now)
         return self.get_response(request)
 
 

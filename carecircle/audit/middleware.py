@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -12,8 +14,23 @@ from carecircle.audit.services import audit_record
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: behind the proxy, gunicorn is told the real client address
-    # (--forwarded-allow-ips); trusting X-Forwarded-For here would let anyone forge it.
+    """The client's address, for the audit log and the sign-in lockout.
+
+    Without a proxy it is the connection's address. Behind CARECIRCLE_PROXY_HOPS
+    trusted proxies, it is the X-Forwarded-For entry that the nearest of them wrote
+    (counting from the right); entries further left were sent by the client and
+    could be forged, so they are never believed.
+    """
+    hops = settings.CARECIRCLE_PROXY_HOPS
+    if hops:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= hops:
+            candidate = forwarded[-hops]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR") or None
 
 

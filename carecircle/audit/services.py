@@ -18,15 +18,17 @@ from django.utils import timezone
 from carecircle.audit import context
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
 
-# Control characters would let a crafted value forge a new line in any text export.
-_CONTROL = {c: " " for c in range(32)} | {0x7F: " ", 0x2028: " ", 0x2029: " "}
+# Control characters would let a crafted value forge a new line in any text export:
+# C0 and C1 controls (NEL U+0085 breaks lines, CSI U+009B starts ANSI sequences), DEL,
+# and the Unicode line and paragraph separators.
+_CONTROL = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return value.translate(_CONTROL)[:500]
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {_clean(str(k)): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     if value is None or isinstance(value, bool | int | float):
@@ -65,8 +67,8 @@ def audit_record(
             actor_username=_clean(actor.get_username() if authenticated else username)[:150],
             actor_roles=_roles(actor),
             action=action,
-            object_type=object_type,
-            object_id=str(object_id)[:64],
+            object_type=_clean(object_type)[:64],
+            object_id=_clean(str(object_id))[:64],
             minor_id=minor_id,
             fields=sorted(_clean(list(fields))),
             details=_clean(details or {}),

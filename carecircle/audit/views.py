@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from carecircle.accounts.permissions import can_read_audit
 from carecircle.audit.forms import AuditFilterForm
@@ -42,6 +43,7 @@ def _filtered(request: HttpRequest, form: AuditFilterForm) -> QuerySet[AuditEven
 
 
 @login_required
+@require_GET
 def log(request: HttpRequest) -> HttpResponse:
     """The audit log, and with a child filter, "who viewed this child"."""
     if not can_read_audit(request.user):

@@ -147,7 +147,8 @@ def run_due_jobs(now: Any = None) -> list[str]:
     now = now or timezone.now()
     ran: list[str] = []
     for job in PERIODIC.values():
-        PeriodicJobState.objects.get_or_create(name=job.name)
+        # A new job is due at once: `now` was taken before this row's default time.
+        PeriodicJobState.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
         claimed = PeriodicJobState.objects.filter(name=job.name, next_run_at__lte=now).update(
             next_run_at=now + job.every, last_started_at=now
         )

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 
+from carecircle.accounts import permissions as perms
 from carecircle.people import services
 from carecircle.people.models import Minor
 from carecircle.people.permissions import get_minor_for_user, minors_visible_to
@@ -33,6 +35,9 @@ class MinorList(generics.ListAPIView):
     pagination_class = MinorPagination
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        # Like the page: roles without child access are refused, not shown an empty list.
+        if not perms.sees_child_data(self.request.user):
+            raise PermissionDenied
         return minors_visible_to(self.request.user)
 
     def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]

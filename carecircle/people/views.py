@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecircle.accounts import permissions as perms
@@ -22,6 +22,7 @@ DETAIL_FIELDS = ["name", "sex", "birth_date", "id_number", "area_code", "address
 
 
 @login_required
+@require_GET
 def minor_list(request: HttpRequest) -> HttpResponse:
     if not perms.sees_child_data(request.user):
         raise PermissionDenied
@@ -43,6 +44,7 @@ def minor_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def minor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     minor = get_minor_for_user(request.user, pk)
     services.minor_view(actor=request.user, minor=minor, fields=DETAIL_FIELDS)

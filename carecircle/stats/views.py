@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from carecircle.accounts.permissions import can_view_stats
 from carecircle.stats.forms import PeriodForm
@@ -13,6 +14,7 @@ from carecircle.stats.selectors import indicator_rows
 
 
 @login_required
+@require_GET
 def indicator_list(request: HttpRequest) -> HttpResponse:
     if not can_view_stats(request.user):
         raise PermissionDenied

@@ -17,7 +17,7 @@ from carecircle.people.models import Minor
 from carecircle.regions.models import Division
 from carecircle.regions.services import divisions_load
 
-PASSWORD = "Correct-Horse-Battery-42"  # noqa: S105 - a test fixture, not a secret
+PASSWORD = "Correct-Horse-Battery-42"
 AREA_A, AREA_B = "431103101200", "431103102200"
 ORG_KINDS_BY_ROLE: dict[str, str] = {
     Role.SCHOOL_PSYCH_TEACHER: Organisation.Kind.SCHOOL,
@@ -33,8 +33,7 @@ DIVISION_SCOPE: dict[str, tuple[str, str]] = {
 DISTRICT_SCOPE = ("431103", "431102")
 
 
-@pytest.fixture
-def district(db: Any) -> dict[str, Any]:
+def build_district() -> dict[str, Any]:
     """Two counties, two townships with a village each, a school/hospital/police per side."""
     divisions_load(
         rows=[
@@ -64,6 +63,11 @@ def district(db: Any) -> dict[str, Any]:
     return {"orgs": orgs}
 
 
+@pytest.fixture
+def district(db: Any) -> dict[str, Any]:
+    return build_district()
+
+
 def make_user(username: str, *, verified_device: bool = True, **extra: Any) -> User:
     user = User.objects.create_user(
         username=username, password=PASSWORD, full_name=username, **extra
@@ -89,7 +93,8 @@ def grant(
     )
 
 
-def _persona(district: dict[str, Any], role: str, side: str) -> User:
+def build_persona(district: dict[str, Any], role: str, side: str) -> User:
+    """A user holding ``role`` in jurisdiction ``side`` ("A" or "B")."""
     user = make_user(f"{role}_{side.lower()}")
     spec = ROLE_SPECS[role]
     if spec.scope == ScopeKind.ORGANISATION:
@@ -103,17 +108,16 @@ def _persona(district: dict[str, Any], role: str, side: str) -> User:
 @pytest.fixture
 def personas(district: dict[str, Any]) -> dict[str, User]:
     """One user per role in jurisdiction A (e.g. personas["child_director"])."""
-    return {role: _persona(district, role, "A") for role in Role.values}
+    return {role: build_persona(district, role, "A") for role in Role.values}
 
 
 @pytest.fixture
 def other_personas(district: dict[str, Any]) -> dict[str, User]:
     """The same roles in jurisdiction B / the other county: A's children are out of scope."""
-    return {role: _persona(district, role, "B") for role in Role.values}
+    return {role: build_persona(district, role, "B") for role in Role.values}
 
 
-@pytest.fixture
-def minor_a(district: dict[str, Any]) -> Minor:
+def build_minor_a(district: dict[str, Any]) -> Minor:
     return Minor.objects.create(
         name="张小明",
         sex="M",
@@ -124,8 +128,7 @@ def minor_a(district: dict[str, Any]) -> Minor:
     )
 
 
-@pytest.fixture
-def minor_b(district: dict[str, Any]) -> Minor:
+def build_minor_b(district: dict[str, Any]) -> Minor:
     return Minor.objects.create(
         name="李小红",
         sex="F",
@@ -134,6 +137,16 @@ def minor_b(district: dict[str, Any]) -> Minor:
         id_number="431103201303020027",
         school=district["orgs"]["school_B"],
     )
+
+
+@pytest.fixture
+def minor_a(district: dict[str, Any]) -> Minor:
+    return build_minor_a(district)
+
+
+@pytest.fixture
+def minor_b(district: dict[str, Any]) -> Minor:
+    return build_minor_b(district)
 
 
 def verified_client(user: User) -> Client:

@@ -1,0 +1,316 @@
+"""The demo district: `seed_demo` and `demo_logins`.
+
+Seeding takes about a second even with 50 children, so the tests that only read the
+district share one, built once for ``TestSeededDistrict`` and rolled back at its end;
+each test runs in a savepoint of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from carecircle.accounts.models import Organisation, RoleAssignment, User
+from carecircle.accounts.roles import ROLE_SPECS, Role
+from carecircle.audit.models import AuditEvent
+from carecircle.audit.services import audit_verify
+from carecircle.notifications.models import Notification
+from carecircle.people import demo
+from carecircle.people.models import Minor
+from carecircle.people.services import find_minor_for_emergency
+from carecircle.regions.models import Division
+
+pytestmark = pytest.mark.django_db
+
+SEED = 11
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def passes_mod_11_2(id_number: str) -> bool:
+    """GB 11643 check, written out independently of the code under test."""
+    if len(id_number) != 18 or not id_number[:17].isdigit():
+        return False
+    remainder = sum(int(d) * w for d, w in zip(id_number[:17], WEIGHTS, strict=True)) % 11
+    return id_number[17] == "10X98765432"[remainder]
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--minors", "50", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> tuple[int, int, int, int]:
+    return (
+        User.objects.count(),
+        Minor.objects.count(),
+        Organisation.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def minor_facts() -> set[tuple[str, str, date, str, str]]:
+    return {
+        (m.name, m.sex, m.birth_date, m.id_number or "", m.area_code) for m in Minor.objects.all()
+    }
+
+
+def test_it_plans_the_same_district_for_the_same_seed() -> None:
+    today = date(2026, 3, 1)
+    first = list(demo.minor_rows(seed=7, count=300, today=today))
+    assert first == list(demo.minor_rows(seed=7, count=300, today=today))
+    assert first != list(demo.minor_rows(seed=8, count=300, today=today))
+    assert demo.staff_plan(7) == demo.staff_plan(7)
+    assert demo.staff_plan(7) != demo.staff_plan(8)
+    # More minors do not change the staff, nor the first children.
+    assert list(demo.minor_rows(seed=7, count=100, today=today)) == first[:100]
+
+
+def test_it_gives_children_valid_id_numbers() -> None:
+    today = date(2026, 2, 28)
+    rows = list(demo.minor_rows(seed=3, count=3000, today=today))
+    numbered = [r for r in rows if r.id_number]
+    assert 0.01 < 1 - len(numbered) / len(rows) < 0.06  # about 3 % have none
+    assert len({r.id_number for r in numbered}) == len(numbered)
+    for row in numbered:
+        assert passes_mod_11_2(row.id_number), row.id_number
+        assert row.id_number[:6] == "431103"
+        assert row.id_number[6:14] == f"{row.birth_date:%Y%m%d}"
+        assert int(row.id_number[16]) % 2 == (1 if row.sex == "M" else 0)
+    ages = {demo._age_on(r.birth_date, today) for r in rows}
+    assert ages == set(range(18))
+    assert max(r.birth_date for r in rows) <= today
+
+
+def test_it_loads_the_planned_minors_for_a_seed_into_an_empty_database() -> None:
+    output = seed("--if-empty", "--seed", str(SEED))
+    assert "50 minors" in output
+    planned = demo.minor_rows(seed=SEED, count=50, today=timezone.localdate())
+    assert minor_facts() == {
+        (r.name, r.sex, r.birth_date, r.id_number, r.area_code) for r in planned
+    }
+    assert User.objects.filter(username__in=demo.DEMO_USERNAMES).count() == len(Role.values)
+
+
+def test_it_leaves_a_database_with_other_accounts_alone_with_if_empty() -> None:
+    User.objects.create_user(username="someone", password="x")
+    output = seed("--if-empty")
+    assert "demo not loaded" in output
+    assert not Minor.objects.exists()
+    assert not User.objects.filter(username__in=demo.DEMO_USERNAMES).exists()
+
+
+def test_it_refuses_to_run_in_production(settings: Any) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        seed()
+    assert not User.objects.exists()
+
+
+def test_it_rejects_a_negative_number_of_minors() -> None:
+    with pytest.raises(CommandError, match="--minors"):
+        call_command("seed_demo", "--minors", "-1", stdout=StringIO())
+    assert not User.objects.exists()
+
+
+def test_it_hints_at_seed_demo_when_no_demo_is_loaded() -> None:
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert "seed_demo" in out.getvalue()
+    assert demo.DEMO_PASSWORD not in out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def seeded(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """The demo district with 50 children, rolled back after the class (as in
+    ``accounts/tests/test_authz_matrix.py``)."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield seed("--seed", str(SEED))
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.mark.usefixtures("seeded")
+class TestSeededDistrict:
+    def test_it_does_nothing_the_second_time_with_if_empty(self) -> None:
+        before = counts()
+        assert before[1] == 50
+
+        output = seed("--if-empty")
+
+        assert "already loaded" in output
+        assert counts() == before
+
+    def test_it_refuses_a_second_load_without_if_empty(self) -> None:
+        before = counts()
+        with pytest.raises(CommandError, match="already loaded"):
+            seed()
+        assert counts() == before
+
+    def test_it_creates_every_role_user_with_the_password_and_scope(self) -> None:
+        expected_scope: dict[str, str] = {
+            Role.CHILD_SUPERVISOR: demo.DEMO_TOWNSHIP,
+            Role.CHILD_DIRECTOR: demo.DEMO_VILLAGE,
+        }
+        expected_org: dict[str, tuple[str, str]] = {
+            Role.SCHOOL_PSYCH_TEACHER: ("花桥街镇中学", Organisation.Kind.SCHOOL),
+            Role.SCHOOL_ADMIN: ("花桥街镇中学", Organisation.Kind.SCHOOL),
+            Role.HOSPITAL_CLINICIAN: ("永州市第三人民医院", Organisation.Kind.HOSPITAL),
+            Role.AGENCY_OFFICER: ("永州市公安局冷水滩分局", Organisation.Kind.POLICE),
+        }
+        assert set(demo.DEMO_USERNAMES) == set(Role.values)
+        for role in Role.values:
+            user = User.objects.get(username=role)
+            assert user.check_password(demo.DEMO_PASSWORD)
+            validate_password(demo.DEMO_PASSWORD, user)  # raises if a validator refuses it
+            assert not user.must_change_password
+            assert user.is_active
+            assert len(user.full_name) >= 2
+            # No authenticator yet: it is enrolled at the first sign-in.
+            assert not TOTPDevice.objects.filter(user=user).exists()
+            (assignment,) = RoleAssignment.objects.active().filter(user=user)
+            assert assignment.role == role
+            if role in expected_org:
+                assert assignment.organisation is not None
+                assert (assignment.organisation.name, assignment.organisation.kind) == (
+                    expected_org[role]
+                )
+            else:
+                assert assignment.division_id is not None
+                assert assignment.scope_prefix == expected_scope.get(role, "431103")
+        center = Organisation.objects.get(name="冷水滩区未成年人保护中心")
+        assert (center.kind, center.division.prefix) == (
+            Organisation.Kind.PROTECTION_CENTER,
+            "431103",
+        )
+
+    def test_it_signs_in_with_the_demo_password_and_asks_for_totp_enrolment(self) -> None:
+        client = Client()
+        login = reverse("accounts:login")
+
+        response = client.post(
+            login, {"username": "district_admin", "password": demo.DEMO_PASSWORD}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == reverse("accounts:otp-verify")
+        assert client.get(reverse("accounts:home"))["Location"] == reverse("accounts:otp-verify")
+        assert client.get(reverse("accounts:otp-verify"))["Location"] == reverse(
+            "accounts:otp-setup"
+        )
+
+        # The analyst sees no child data and needs no second factor; no password change either.
+        analyst = Client()
+        response = analyst.post(login, {"username": "analyst", "password": demo.DEMO_PASSWORD})
+        assert response["Location"] == reverse("accounts:home")
+        assert analyst.get(reverse("accounts:home")).status_code == 200
+
+        refused = Client().post(login, {"username": "analyst", "password": "wrong-password-1"})
+        assert refused.status_code == 200
+        assert "_auth_user_id" not in refused.client.session
+
+    def test_it_puts_minors_in_the_villages_of_the_district(self) -> None:
+        villages = set(
+            Division.objects.within("431103").filter(level="village").values_list("code", flat=True)
+        )
+        assert len(villages) == len(demo.villages())
+        minors = list(Minor.objects.select_related("school__division"))
+        assert len(minors) == 50
+        assert {m.area_code for m in minors} <= villages
+        today = timezone.localdate()
+        for minor in minors:
+            if minor.school is None:
+                continue
+            assert minor.school.kind == Organisation.Kind.SCHOOL
+            assert minor.age_on(today) >= 6
+            same_township = minor.school.division.prefix == minor.area_code[:9]
+            assert same_township or minor.school.name == "冷水滩区第一中学"
+        assert sum(m.status == Minor.Status.ACTIVE for m in minors) >= 45
+
+    def test_it_encrypts_and_indexes_the_bulk_loaded_id_numbers(self) -> None:
+        minor = Minor.objects.exclude(id_number_index=None).order_by("-pk").first()
+        assert minor is not None and passes_mod_11_2(minor.id_number)
+        assert find_minor_for_emergency(id_number=minor.id_number.lower()) == minor
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id_number, address FROM people_minor WHERE id = %s", [minor.pk])
+            raw_id, raw_address = cursor.fetchone()
+        assert minor.id_number not in raw_id and raw_id.startswith("cc1$")
+        assert "冷水滩" not in raw_address
+        for row in Minor.objects.exclude(id_number_index=None):
+            assert passes_mod_11_2(row.id_number)
+
+    def test_it_reports_the_staff_counts_through_the_stats_command(self) -> None:
+        today = timezone.localdate().isoformat()
+        out = StringIO()
+        call_command("stats", "--from", today, "--to", today, "--json", stdout=out)
+        values = json.loads(out.getvalue())
+
+        townships = Division.objects.within("431103").filter(level="township").count()
+        villages = Division.objects.within("431103").filter(level="village").count()
+        schools = Organisation.objects.filter(kind=Organisation.Kind.SCHOOL).count()
+        assert townships == 18
+        assert values["staff.child_supervisors"] == townships
+        assert values["staff.child_directors"] == villages
+        assert values["staff.school_psych_teachers"] == schools
+        assert values["staff.social_workers"] == 2
+        assert values["staff.counselors"] == 2
+        assert values["staff.family_educators"] == 1
+        assert values["staff.lawyers"] == 2
+
+    def test_it_leaves_notifications_and_an_intact_audit_trail(self) -> None:
+        admin = User.objects.get(username="district_admin")
+        levels = set(Notification.objects.filter(recipient=admin).values_list("level", flat=True))
+        assert levels == {Notification.Level.INFO, Notification.Level.URGENT}
+        for username in demo.DEMO_USERNAMES:
+            assert Notification.objects.filter(recipient__username=username).exists()
+
+        actions = set(AuditEvent.objects.values_list("action", flat=True))
+        assert {
+            AuditEvent.Action.GRANT,
+            AuditEvent.Action.CREATE,
+            AuditEvent.Action.VIEW,
+            AuditEvent.Action.BREAK_GLASS,
+        } <= actions
+        # Every role was granted by the system administrator, one by one or in a batch.
+        sysadmin = User.objects.get(username="sysadmin")
+        granted: set[str] = set()
+        for event in AuditEvent.objects.filter(
+            action=AuditEvent.Action.GRANT, actor_id=sysadmin.pk
+        ):
+            if event.object_id:
+                granted.add(User.objects.get(pk=event.object_id).username)
+            granted.update(event.details.get("users", []))
+        assert granted == set(
+            User.objects.exclude(pk=sysadmin.pk).values_list("username", flat=True)
+        )
+        assert audit_verify().ok
+
+    def test_it_lists_the_demo_logins(self) -> None:
+        out = StringIO()
+        call_command("demo_logins", stdout=out)
+        text = out.getvalue()
+        assert demo.DEMO_PASSWORD in text
+        for username in demo.DEMO_USERNAMES:
+            assert f"  {username} " in text
+        assert "花桥街镇中学" in text
+        assert "TOTP" in text
+        analyst_line = next(line for line in text.splitlines() if "  analyst " in line)
+        assert not ROLE_SPECS[Role.ANALYST].requires_second_factor
+        assert analyst_line.rstrip().endswith("-")

@@ -1,0 +1,539 @@
+"""The committed authorization matrix (SECURITY.md AZ-1, AZ-2, AZ-9).
+
+``TABLE`` says, for every route of ``config/urls.py``, what each role gets. The
+test ``carecircle/accounts/tests/test_authz_matrix.py`` walks the URL resolver,
+fails when a route has no entry here (or an entry names a route that no longer
+exists), and for every route x method x role x jurisdiction x object compares
+the real response with the outcome written below. Expectations name roles
+explicitly instead of deriving them from ``ROLE_SPECS``: a change to the role
+table must show up here as a reviewed diff, not silently widen access.
+
+Actors
+    ``anonymous``, ``no_role`` (signed in, holding nothing: deny by default) and
+    every ``Role``. Each role is tried twice: the ``personas`` user of
+    jurisdiction A and the ``other_personas`` user of jurisdiction B (district-wide
+    roles: 冷水滩区 431103 vs 零陵区 431102). Signed-in actors have a verified
+    second factor.
+
+Objects (``SEEN`` says which ones each actor reaches)
+    - minors ``a`` (village 431103101200, school A), ``b`` (431103102200,
+      school B), ``c`` (零陵区 431102001001, no school);
+    - accounts ``acct_a`` (a volunteer in 431103101), ``acct_c`` (a volunteer
+      in 431102001), ``unassigned`` (no role: every administrator may give it
+      one, see ``users_visible_to``) and ``self`` (the actor's own account);
+    - organisations ``org_a`` (school A) and ``org_c`` (a school in 零陵区);
+    - role assignments ``asg_a``, ``asg_c`` (those accounts' roles), ``asg_self``
+      (the actor's own) and ``asg_mismatch`` (acct_a's URL with acct_c's
+      assignment: an IDOR probe).
+
+Outcomes
+    Status codes as strings; a redirect is ``"302 <url name>"`` (``to(name)``).
+    A page refused to an anonymous visitor is ``LOGIN``; an API call ``UNAUTH``.
+    Out of scope is ``NOT_FOUND`` (never 403: no existence oracle).
+
+How to add a route
+    1. Add its URL pattern with a name, as usual.
+    2. Add an entry to ``TABLE`` under that exact name (``app:name``):
+       ``Route(area, Expect(...), ...)`` with one ``Expect`` per method the view
+       accepts, and for a POST-only view a GET row answering ``WRONG_METHOD``
+       (``_wrong_get(objects)`` when the URL carries a pk). A method the table
+       does not list must answer 405 (the view needs ``require_GET``,
+       ``require_safe`` or ``require_POST``).
+       - ``area``: ``PUBLIC``, ``OWN`` (the user's own things), ``CHILDREN``,
+         ``ACCOUNTS``, ``AUDIT`` or ``STATS``; the separation-of-duties tests
+         read it (the sysadmin never succeeds on ``CHILDREN``/``AUDIT``, the
+         auditor only on ``PUBLIC``/``OWN``/``AUDIT``, the analyst only on
+         those and ``STATS``).
+       - ``allowed``: the roles that pass the view's gate, written out by name
+         (or ``EVERYONE``); the others get ``denied`` (403 by default).
+       - ``objects``: for a URL with a pk, which kind of object to put in it;
+         objects outside the actor's ``SEEN`` entry get ``out_of_scope`` (404);
+         ``own`` is the answer when an allowed actor targets itself (AZ-4).
+       - ``kwargs``: other URL arguments (``{"action": "deactivate"}``).
+       - ``data``: the POST body, a dict or ``lambda world, side: {...}`` when
+         it must name the actor's own division or a fixture object;
+         ``writes=True`` when the allowed outcome changes data. Every other POST
+         is checked to have changed nothing.
+    3. New objects or a new relation: add them to ``build_world`` and ``SEEN``.
+    4. Run ``pytest carecircle/accounts/tests/test_authz_matrix.py``; a mismatch
+       prints route, actor, object, expected and actual outcomes, flagged
+       ``UNEXPECTED SUCCESS`` or ``DATA CHANGED`` where that applies. Never
+       make the test pass by widening ``allowed`` or ``SEEN`` without checking
+       ``accounts/permissions.py``: the table is the reviewed access model.
+
+``probes`` says which sides and objects each actor is tried with: all of them
+past the view's gate, the first object only where the gate (or a wrong method)
+answers before any lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from carecircle.accounts.models import Organisation, RoleAssignment, User
+from carecircle.accounts.roles import Role
+
+# --- Outcomes -----------------------------------------------------------------
+
+OK = "200"
+NO_CONTENT = "204"
+INVALID = "400"
+UNAUTH = "401"
+FORBIDDEN = "403"
+NOT_FOUND = "404"
+WRONG_METHOD = "405"
+
+
+def to(name: str) -> str:
+    """A redirect to the named route."""
+    return f"302 {name}"
+
+
+LOGIN = to("accounts:login")
+# Redirects that send the user to a gate rather than to the result of an action.
+GATES = frozenset({LOGIN, to("accounts:otp-verify"), to("accounts:otp-setup")})
+
+
+def is_success(outcome: str) -> bool:
+    """2xx, or a redirect somewhere other than a sign-in gate."""
+    return outcome.startswith("2") or (outcome.startswith("302") and outcome not in GATES)
+
+
+# --- Actors ---------------------------------------------------------------------
+
+ANONYMOUS = "anonymous"
+NO_ROLE = "no_role"
+ACTORS: tuple[str, ...] = (ANONYMOUS, NO_ROLE, *Role.values)
+
+R = Role
+EVERYONE = frozenset({NO_ROLE, *Role.values})
+SEES_CHILDREN = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR, R.FAMILY_EDUCATOR,
+        R.LAWYER, R.CHILD_SUPERVISOR, R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER,
+        R.SCHOOL_ADMIN, R.HOSPITAL_CLINICIAN, R.AGENCY_OFFICER, R.HOTLINE_OPERATOR,
+        R.VOLUNTEER,
+    }
+)  # fmt: skip
+READS_STATS = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR, R.CHILD_SUPERVISOR,
+        R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN, R.ANALYST,
+    }
+)  # fmt: skip
+READS_AUDIT = frozenset({R.AUDITOR})
+MANAGES_ACCOUNTS = frozenset({R.SYSADMIN})
+
+# --- Objects each actor reaches: (role, side) -> labels ---------------------------
+
+_DISTRICT_WIDE = (R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR)
+_LOCAL = (R.CHILD_SUPERVISOR, R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN)
+
+# Relationship roles (family educator, lawyer, clinician, agency officer, hotline,
+# volunteer) reach no child until a case or referral links them; none-access roles
+# (auditor, analyst, sysadmin) never do.
+SEEN: dict[str, dict[tuple[str, str], frozenset[str]]] = {
+    "minor": {
+        **{(role, "A"): frozenset({"a", "b"}) for role in _DISTRICT_WIDE},
+        **{(role, "B"): frozenset({"c"}) for role in _DISTRICT_WIDE},
+        **{(role, "A"): frozenset({"a"}) for role in _LOCAL},
+        **{(role, "B"): frozenset({"b"}) for role in _LOCAL},
+    },
+    "account": {
+        (R.SYSADMIN, "A"): frozenset({"acct_a", "unassigned"}),
+        (R.SYSADMIN, "B"): frozenset({"acct_c", "unassigned"}),
+    },
+    "organisation": {
+        (R.SYSADMIN, "A"): frozenset({"org_a"}),
+        (R.SYSADMIN, "B"): frozenset({"org_c"}),
+    },
+    "assignment": {
+        (R.SYSADMIN, "A"): frozenset({"asg_a"}),
+        (R.SYSADMIN, "B"): frozenset({"asg_c"}),
+    },
+}
+OBJECTS: dict[str, tuple[str, ...]] = {
+    "minor": ("a", "b", "c"),
+    "account": ("acct_a", "acct_c", "unassigned", "self"),
+    "organisation": ("org_a", "org_c"),
+    "assignment": ("asg_a", "asg_c", "asg_mismatch", "asg_self"),
+}
+SELF_OBJECTS = frozenset({"self", "asg_self"})
+
+# A division inside each side's sysadmin scope, for forms that name one.
+HOME_DIVISION = {"A": "431103101", "B": "431102001"}
+
+# --- The table ---------------------------------------------------------------------
+
+PUBLIC, OWN, CHILDREN, ACCOUNTS, AUDIT, STATS = (
+    "public", "own", "children", "accounts", "audit", "stats"
+)  # fmt: skip
+
+# A POST body, or a function of (world, actor's side) returning one.
+Body = Mapping[str, Any] | Callable[["World", str], Mapping[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one method of a route answers."""
+
+    method: str
+    ok: str  # for an allowed actor and an object in scope
+    allowed: frozenset[str] = EVERYONE
+    denied: str = FORBIDDEN
+    anonymous: str = LOGIN
+    objects: str | None = None  # a key of OBJECTS when the URL carries a pk
+    out_of_scope: str = NOT_FOUND
+    own: str | None = None  # the actor's own account or assignment (AZ-4)
+    data: Body = None
+    kwargs: Mapping[str, str] = field(default_factory=dict)
+    writes: bool = False  # the ``ok`` outcome changes data
+
+
+class Route:
+    """One URL name: its area (for the separation-of-duties checks), one Expect per method."""
+
+    def __init__(self, area: str, *expects: Expect) -> None:
+        self.area = area
+        self.expects = expects
+
+
+def expected(exp: Expect, actor: str, side: str, obj: str | None) -> str:
+    if actor == ANONYMOUS:
+        return exp.anonymous
+    if actor not in exp.allowed:
+        return exp.denied
+    if exp.objects is None or obj is None:
+        return exp.ok
+    if obj in SELF_OBJECTS:
+        if exp.own is None:
+            raise ValueError("an Expect on accounts must say what happens to one's own (own=)")
+        return exp.own
+    return exp.ok if obj in SEEN[exp.objects].get((actor, side), frozenset()) else exp.out_of_scope
+
+
+def probes(exp: Expect, actor: str) -> list[tuple[str, str | None]]:
+    """The (jurisdiction side, object) pairs one actor is tried with.
+
+    Jurisdiction and object only matter past the view's gate: an allowed actor is
+    tried from both sides against every object (its own account included); an
+    actor the gate turns away, or any actor on a wrong method, from side A against
+    the first object, which is in scope for side A's administrator. The anonymous
+    visitor tries every object: the login gate answers alike for all of them.
+    """
+    objects: tuple[str | None, ...] = OBJECTS[exp.objects] if exp.objects else (None,)
+    if actor == ANONYMOUS:
+        return [("-", obj) for obj in objects]
+    gated = actor not in exp.allowed or exp.ok == WRONG_METHOD
+    if gated:
+        objects = objects[:1]
+    both = exp.objects is not None and not gated and actor != NO_ROLE
+    return [(side, obj) for side in (("A", "B") if both else ("A",)) for obj in objects]
+
+
+ADMIN = MANAGES_ACCOUNTS
+# API views answer an anonymous caller 401 (with WWW-Authenticate), not a redirect.
+_API: dict[str, Any] = {"anonymous": UNAUTH}
+
+
+def _grant_body(world: World, side: str) -> dict[str, str]:
+    return {"role": R.COUNSELOR, "division_code": HOME_DIVISION.get(side, HOME_DIVISION["A"])}
+
+
+def _organisation_body(world: World, side: str) -> dict[str, str]:
+    division = HOME_DIVISION.get(side, HOME_DIVISION["A"])
+    return {
+        "name": "Renamed school",
+        "kind": "school",
+        "division_code": division,
+        "is_active": "on",
+    }
+
+
+_EDIT_BODY = {"full_name": "Renamed Person", "email": "", "phone": ""}
+
+
+def _wrong_get(objects: str, **kwargs: str) -> Expect:
+    """GET on a POST-only route: 405 once past the login gate, before any object lookup."""
+    return Expect(
+        "GET",
+        WRONG_METHOD,
+        objects=objects,
+        out_of_scope=WRONG_METHOD,
+        own=WRONG_METHOD,
+        kwargs=kwargs,
+    )
+
+
+def _user_action(action: str, ok: str, own: str) -> Expect:
+    return Expect(
+        "POST", ok, ADMIN, objects="account", own=own, kwargs={"action": action}, writes=True
+    )
+
+
+TABLE: dict[str, Route] = {
+    # Sign-in and the user's own things.
+    "accounts:home": Route(OWN, Expect("GET", OK)),
+    "accounts:login": Route(
+        PUBLIC,
+        Expect("GET", to("accounts:home"), anonymous=OK),
+        Expect("POST", to("accounts:home"), anonymous=OK),  # empty form: re-shown
+    ),
+    "accounts:logout": Route(
+        PUBLIC,
+        Expect("GET", WRONG_METHOD, anonymous=WRONG_METHOD),
+        Expect("POST", LOGIN),
+    ),
+    "accounts:otp-verify": Route(OWN, Expect("GET", OK), Expect("POST", OK)),
+    # Everyone here already has a confirmed device: enrolment sends them on.
+    "accounts:otp-setup": Route(
+        OWN, Expect("GET", to("accounts:otp-verify")), Expect("POST", to("accounts:otp-verify"))
+    ),
+    "accounts:password-change": Route(OWN, Expect("GET", OK), Expect("POST", OK)),
+    "notifications:list": Route(OWN, Expect("GET", OK)),
+    # Marks only the caller's own notifications: the bystander's stays unread.
+    "notifications:read": Route(
+        OWN,
+        Expect("GET", WRONG_METHOD),
+        Expect(
+            "POST", to("notifications:list"), data=lambda world, side: {"id": world.notification_id}
+        ),
+    ),
+    # Django's language switch: public, changes only a cookie.
+    "set_language": Route(
+        PUBLIC,
+        Expect("GET", to("accounts:home"), anonymous=to("accounts:home"), data={"next": "/"}),
+        Expect(
+            "POST",
+            to("accounts:home"),
+            anonymous=to("accounts:home"),
+            data={"language": "en", "next": "/"},
+        ),
+    ),
+    "api:me": Route(OWN, Expect("GET", OK, **_API), Expect("POST", WRONG_METHOD, **_API)),
+    "api:schema": Route(OWN, Expect("GET", OK, **_API)),
+    "api:docs": Route(OWN, Expect("GET", OK, **_API)),
+    # Child data.
+    "people:minor-list": Route(CHILDREN, Expect("GET", OK, SEES_CHILDREN)),
+    "people:minor-detail": Route(CHILDREN, Expect("GET", OK, objects="minor")),
+    "people:emergency-access": Route(
+        CHILDREN,
+        Expect("GET", OK, SEES_CHILDREN),
+        Expect("POST", OK, SEES_CHILDREN),  # empty form: re-shown, nothing granted
+    ),
+    "api:minor-list": Route(
+        CHILDREN,
+        Expect("GET", OK, SEES_CHILDREN, **_API),
+        Expect("POST", WRONG_METHOD, **_API),
+    ),
+    "api:minor-detail": Route(
+        CHILDREN,
+        Expect("GET", OK, objects="minor", **_API),
+        Expect("POST", WRONG_METHOD, objects="minor", out_of_scope=WRONG_METHOD, **_API),
+    ),
+    # Audit and statistics.
+    "audit:log": Route(AUDIT, Expect("GET", OK, READS_AUDIT)),
+    "stats:indicator-list": Route(STATS, Expect("GET", OK, READS_STATS)),
+    # Account administration (三员: the sysadmin only, inside their own scope).
+    "accounts:organisation-list": Route(ACCOUNTS, Expect("GET", OK, ADMIN)),
+    "accounts:organisation-create": Route(
+        ACCOUNTS,
+        Expect("GET", OK, ADMIN),
+        Expect(
+            "POST", to("accounts:organisation-list"), ADMIN, data=_organisation_body, writes=True
+        ),
+    ),
+    "accounts:organisation-edit": Route(
+        ACCOUNTS,
+        Expect("GET", OK, ADMIN, objects="organisation"),
+        Expect(
+            "POST",
+            to("accounts:organisation-list"),
+            ADMIN,
+            objects="organisation",
+            data=_organisation_body,
+            writes=True,
+        ),
+    ),
+    "accounts:user-list": Route(ACCOUNTS, Expect("GET", OK, ADMIN)),
+    "accounts:user-create": Route(
+        ACCOUNTS,
+        Expect("GET", OK, ADMIN),
+        Expect(
+            "POST", OK, ADMIN, data={"username": "newcomer", "full_name": "New Comer"}, writes=True
+        ),
+    ),
+    "accounts:user-detail": Route(ACCOUNTS, Expect("GET", OK, ADMIN, objects="account", own=OK)),
+    "accounts:user-edit": Route(
+        ACCOUNTS,
+        _wrong_get("account"),
+        Expect(
+            "POST",
+            to("accounts:user-detail"),
+            ADMIN,
+            objects="account",
+            own=INVALID,
+            data=_EDIT_BODY,
+            writes=True,
+        ),
+    ),
+    "accounts:role-grant": Route(
+        ACCOUNTS,
+        _wrong_get("account"),
+        Expect(
+            "POST",
+            to("accounts:user-detail"),
+            ADMIN,
+            objects="account",
+            own=INVALID,
+            data=_grant_body,
+            writes=True,
+        ),
+    ),
+    "accounts:role-revoke": Route(
+        ACCOUNTS,
+        _wrong_get("assignment"),
+        Expect(
+            "POST",
+            to("accounts:user-detail"),
+            ADMIN,
+            objects="assignment",
+            own=FORBIDDEN,
+            writes=True,
+        ),
+    ),
+    "accounts:user-action": Route(
+        ACCOUNTS,
+        _wrong_get("account", action="deactivate"),
+        _user_action("deactivate", to("accounts:user-detail"), own=FORBIDDEN),
+        _user_action("activate", to("accounts:user-detail"), own=FORBIDDEN),
+        _user_action("reset-password", OK, own=FORBIDDEN),
+        _user_action("reset-otp", to("accounts:user-detail"), own=FORBIDDEN),
+        # An unknown action: still 403 for non-admins, 404 for the admin.
+        Expect(
+            "POST", NOT_FOUND, ADMIN, objects="account", own=NOT_FOUND, kwargs={"action": "promote"}
+        ),
+    ),
+}
+
+# --- The resolver ----------------------------------------------------------------
+
+
+def _is_static(pattern: URLPattern) -> bool:
+    # django.views.static.serve appears only with DEBUG (and static() helpers); it
+    # serves public assets, not data, so it has no place in the matrix.
+    return getattr(pattern.callback, "__module__", "") == "django.views.static"
+
+
+def resolver_routes() -> dict[str, str]:
+    """Every route of the URLconf → its pattern, namespaces included. An unnamed
+    pattern is keyed by its regex so that it, too, needs an entry."""
+    found: dict[str, str] = {}
+
+    def walk(resolver: URLResolver, namespace: tuple[str, ...], prefix: str) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = (*namespace, entry.namespace) if entry.namespace else namespace
+                walk(entry, ns, prefix + str(entry.pattern))
+            elif not _is_static(entry):
+                route = prefix + str(entry.pattern)
+                name = ":".join((*namespace, entry.name)) if entry.name else f"<unnamed {route}>"
+                found[name] = route
+
+    walk(get_resolver(), (), "")
+    return found
+
+
+# --- The world the matrix runs against --------------------------------------------
+
+
+@dataclass
+class World:
+    """The fixture district, both sets of personas, and the objects of ``OBJECTS``."""
+
+    personas: dict[str, User]
+    other_personas: dict[str, User]
+    no_role: User
+    minors: dict[str, Any]
+    accounts: dict[str, User]
+    organisations: dict[str, Organisation]
+    assignments: dict[str, RoleAssignment]
+    notification_id: int
+
+    def user(self, actor: str, side: str) -> User:
+        if actor == NO_ROLE:
+            return self.no_role
+        return (self.personas if side == "A" else self.other_personas)[actor]
+
+    def url_kwargs(self, kind: str, label: str, actor: User | None) -> dict[str, int]:
+        if kind == "minor":
+            return {"pk": self.minors[label].pk}
+        if kind == "organisation":
+            return {"pk": self.organisations[label].pk}
+        if kind == "account":
+            target = actor if label == "self" else self.accounts[label]
+            return {"pk": getattr(target, "pk", 0) or 0}
+        if label == "asg_self":
+            own = RoleAssignment.objects.filter(user=actor).first() if actor else None
+            return {"pk": getattr(actor, "pk", 0) or 0, "assignment_pk": getattr(own, "pk", 0)}
+        if label == "asg_mismatch":
+            user, assignment = self.accounts["acct_a"], self.assignments["asg_c"]
+        else:
+            assignment = self.assignments[label]
+            user = assignment.user
+        return {"pk": user.pk, "assignment_pk": assignment.pk}
+
+
+def build_world() -> World:
+    from carecircle.notifications.models import Notification
+    from carecircle.people.models import Minor
+    from carecircle.regions.models import Division
+    from carecircle.testing import fixtures
+
+    district = fixtures.build_district()
+    personas = {role: fixtures.build_persona(district, role, "A") for role in Role.values}
+    other_personas = {role: fixtures.build_persona(district, role, "B") for role in Role.values}
+    minors = {
+        "a": fixtures.build_minor_a(district),
+        "b": fixtures.build_minor_b(district),
+        "c": Minor.objects.create(
+            name="王小军",
+            sex="M",
+            birth_date=date(2015, 7, 9),
+            area_code="431102001001",
+            id_number="431102201507090015",
+        ),
+    }
+    accounts = {
+        "acct_a": fixtures.make_user("acct_a"),
+        "acct_c": fixtures.make_user("acct_c"),
+        "unassigned": fixtures.make_user("unassigned"),
+    }
+    assignments = {
+        "asg_a": fixtures.grant(accounts["acct_a"], R.VOLUNTEER, prefix=HOME_DIVISION["A"]),
+        "asg_c": fixtures.grant(accounts["acct_c"], R.VOLUNTEER, prefix=HOME_DIVISION["B"]),
+    }
+    organisations = {
+        "org_a": district["orgs"]["school_A"],
+        "org_c": Organisation.objects.create(
+            name="C-school",
+            kind=Organisation.Kind.SCHOOL,
+            division=Division.objects.get(prefix=HOME_DIVISION["B"]),
+        ),
+    }
+    notification = Notification.objects.create(recipient=accounts["acct_a"], title="Bystander")
+    return World(
+        personas=personas,
+        other_personas=other_personas,
+        no_role=fixtures.make_user(NO_ROLE),
+        minors=minors,
+        accounts=accounts,
+        organisations=organisations,
+        assignments=assignments,
+        notification_id=notification.pk,
+    )

@@ -70,6 +70,7 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import ACCOUNT_ROLES, MinorAccess, Role, ScopeKind, is_role, spec
+from carecircle.regions.codes import prefix_term
 from carecircle.regions.models import Division
 
 AnyUser = User | AnonymousUser
@@ -138,14 +139,14 @@ def _schools(user: AnyUser, *, edit: bool = False) -> list[int]:
 
 
 def prefix_q(field: str, prefixes: Iterable[str]) -> Q | None:
-    """OR of ``field__startswith`` over prefixes, with nested prefixes collapsed."""
+    """``field`` under any of ``prefixes`` (nested ones collapsed), or None for none."""
     kept: list[str] = []
     for prefix in sorted(set(prefixes), key=len):
         if not any(prefix.startswith(k) for k in kept):
             kept.append(prefix)
     q: Q | None = None
     for prefix in kept:
-        term = Q(**{f"{field}__startswith": prefix})
+        term = prefix_term(field, prefix)
         q = term if q is None else q | term
     return q
 

@@ -58,7 +58,8 @@ def audit_record(
     """Append one event to the chain inside the current transaction."""
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    with transaction.atomic():
+    # No savepoint: inside the caller's transaction the entry lives or dies with it.
+    with transaction.atomic(savepoint=False):
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             seq=head.seq + 1,

@@ -20,6 +20,7 @@ from carecircle.people.models import EmergencyAccess, Minor
 
 AccessProvider = Callable[[Any], Q | None]
 _PROVIDERS: list[AccessProvider] = []
+_GRANTS_ATTR = "_carecircle_emergency_grants"
 
 
 def register_minor_access(provider: AccessProvider) -> AccessProvider:
@@ -28,13 +29,25 @@ def register_minor_access(provider: AccessProvider) -> AccessProvider:
 
 
 def _break_glass_q(user: Any) -> Q | None:
+    """The user's open emergency grants, as literal ids: a subquery inside the OR
+    would make the database test every row of the table against it."""
     if not perms.can_break_glass(user):
         return None
-    return Q(
-        pk__in=EmergencyAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values(
-            "minor_id"
+    ids = getattr(user, _GRANTS_ATTR, None)
+    if ids is None:
+        # Once per request object, like the role assignments.
+        ids = list(
+            EmergencyAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values_list(
+                "minor_id", flat=True
+            )
         )
-    )
+        setattr(user, _GRANTS_ATTR, ids)
+    return Q(pk__in=ids) if ids else None
+
+
+def forget_emergency_grants(user: Any) -> None:
+    if hasattr(user, _GRANTS_ATTR):
+        delattr(user, _GRANTS_ATTR)
 
 
 def _union(*parts: Q | None) -> Q | None:
@@ -77,6 +90,8 @@ def get_minor_for_user(user: Any, pk: int) -> Minor:
 
 def in_regular_scope(user: Any, minor: Minor) -> bool:
     """True when the user reaches the child without breaking the glass."""
+    if _break_glass_q(user) is None:
+        return True
     base = _union(
         perms.jurisdiction_q(user, area_field="area_code", school_field="school_id"),
         *(provider(user) for provider in _PROVIDERS),

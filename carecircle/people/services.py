@@ -21,6 +21,7 @@ from carecircle.crypto.fields import lookup_index
 from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
 from carecircle.people.models import EmergencyAccess, Minor
+from carecircle.people.permissions import forget_emergency_grants
 from carecircle.regions.codes import parse_code
 
 
@@ -123,6 +124,7 @@ def emergency_access_grant(*, actor: Any, minor: Minor, reason: str) -> Emergenc
         granted_at=now,
         expires_at=now + timedelta(minutes=settings.CARECIRCLE_BREAK_GLASS_MINUTES),
     )
+    forget_emergency_grants(actor)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.BREAK_GLASS,

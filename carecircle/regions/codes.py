@@ -11,6 +11,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -96,3 +97,28 @@ def township_kind(prefix: str) -> str:
     if segment < 400:
         return "township"
     return "state_unit"
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest digit string greater than every string that starts with ``prefix``."""
+    stripped = prefix.rstrip("9")
+    if not stripped:
+        return None
+    return stripped[:-1] + chr(ord(stripped[-1]) + 1)
+
+
+def prefix_term(field: str, prefix: str) -> Q:
+    """``field`` starts with the digit string ``prefix``, written as a range.
+
+    ``startswith`` compiles to LIKE, which SQLite cannot serve from an ordinary index
+    (it scanned the whole minors table); a range on the same column is an index
+    range scan on SQLite and PostgreSQL alike. Codes are ASCII digits, whose order
+    is the same under every collation.
+    """
+    if not prefix:
+        return Q()
+    if not prefix.isdigit() or not prefix.isascii():
+        return Q(**{f"{field}__startswith": prefix})
+    term = Q(**{f"{field}__gte": prefix})
+    upper = _successor(prefix)
+    return term & Q(**{f"{field}__lt": upper}) if upper else term

@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from carecircle.regions.codes import Level, validate_division_code
+from carecircle.regions.codes import Level, prefix_term, validate_division_code
 
 
 class DivisionQuerySet(models.QuerySet["Division"]):
     def within(self, prefix: str) -> DivisionQuerySet:
         """The division with this prefix and everything under it."""
-        return self.filter(prefix__startswith=prefix)
+        return self.filter(prefix_term("prefix", prefix))
 
 
 class Division(models.Model):

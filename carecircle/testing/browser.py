@@ -110,6 +110,11 @@ class BrowserPage:
     def foreign_requests(self) -> list[str]:
         return [u for u in self.requests if (urlsplit(u).hostname or "") not in LOCAL_HOSTS]
 
+    def on_failed(self, request: Any) -> None:
+        # The browser drops its own favicon fetch when the next page starts loading.
+        if "favicon" not in urlsplit(request.url).path:
+            self.failed.append(f"{request.url} {request.failure}")
+
     def on_console(self, message: Any) -> None:
         where = message.location.get("url", "")
         # Chromium probes /favicon.ico by itself; that 404 is not the page's doing.
@@ -187,7 +192,7 @@ def browser_page(
         page.on("request", lambda request: wrapped.requests.append(request.url))
         page.on(
             "requestfailed",
-            lambda request: wrapped.failed.append(f"{request.url} {request.failure}"),
+            wrapped.on_failed,
         )
         page.on(
             "response",

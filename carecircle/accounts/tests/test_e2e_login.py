@@ -18,7 +18,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.people.models import Minor
-from carecircle.testing.browser import *  # noqa: F403  (the browser_page fixture)
 from carecircle.testing.browser import BrowserPage, totp_code
 from carecircle.testing.fixtures import AREA_A, PASSWORD, grant, make_user
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carecircle.accounts.models import Organisation
 from carecircle.crypto.fields import BlindIndexField, EncryptedTextField
@@ -24,12 +25,12 @@ class Minor(models.Model):
         FEMALE = "F", _("Female")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("minor status", "Active")
         MOVED_AWAY = "moved_away", _("Moved away")
         AGED_OUT = "aged_out", _("Aged out")
         DECEASED = "deceased", _("Deceased")
 
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = EncryptedTextField(_("resident ID number"), blank=True)

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.test import RequestFactory, override_settings
 
 from carecircle.audit.middleware import client_ip
 
 
-def _request(forwarded: str | None = None) -> object:
-    extra = {"REMOTE_ADDR": "127.0.0.1"}
+def _request(forwarded: str | None = None) -> HttpRequest:
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
     if forwarded is not None:
-        extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **extra)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 @override_settings(CARECIRCLE_PROXY_HOPS=0)

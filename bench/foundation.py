@@ -1,7 +1,7 @@
 """Benchmarks of the foundation (issue 2): what the security layers cost.
 
 audit_append
-    Audited writes per second through ``audit_record`` (one transaction each: lock
+    Audited child views per second through ``minor_view`` (one transaction each: lock
     the chain head, hash, insert, move the head) against a raw single-row INSERT
     of the same payload into a plain table (primary key only) in autocommit: one
     commit each, so both pay the same durable commit. Goal ≥ 0.3.
@@ -97,20 +97,13 @@ def audit_append(world: dict[str, Any]) -> Figure:
     from django.db import connection
 
     from carecircle.audit.models import AuditEvent
-    from carecircle.audit.services import audit_record
+    from carecircle.people.services import minor_view
 
     user, minor = world["user"], world["minor"]
     fields = ["name", "sex", "birth_date", "id_number", "area_code", "address", "school"]
 
     def audited() -> None:
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.VIEW,
-            object_type="people.minor",
-            object_id=minor.pk,
-            minor_id=minor.pk,
-            fields=fields,
-        )
+        minor_view(actor=user, minor=minor, fields=fields)
 
     audited()
     sample = AuditEvent.objects.order_by("-seq").first()

@@ -262,7 +262,18 @@ def sysadmin_create(*, username: str, full_name: str, division: Division) -> tup
     user = User(username=username, full_name=full_name, must_change_password=True)
     user.set_password(password)
     user.save()
-    RoleAssignment.objects.create(
+    sysadmin_grant(user=user, division=division, via="create_sysadmin")
+    return user, password
+
+
+@transaction.atomic
+def sysadmin_grant(*, user: User, division: Division, via: str) -> RoleAssignment:
+    """Give ``user`` the system administrator role from outside the application.
+
+    No in-app actor can grant this role (``permissions.check_grant``); only the
+    operator of the server, through a management command, can.
+    """
+    assignment = RoleAssignment.objects.create(
         user=user, role=Role.SYSADMIN, division=division, scope_prefix=division.prefix
     )
     audit_record(
@@ -270,10 +281,10 @@ def sysadmin_create(*, username: str, full_name: str, division: Division) -> tup
         action=AuditEvent.Action.GRANT,
         object_type="accounts.user",
         object_id=user.pk,
-        details={"role": Role.SYSADMIN, "scope": division.name, "via": "create_sysadmin"},
-        username="manage.py",
+        details={"role": Role.SYSADMIN, "scope": division.name, "via": via},
+        username=via,
     )
-    return user, password
+    return assignment
 
 
 @transaction.atomic

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import Role
-from carecircle.accounts.services import organisation_save, role_grant
+from carecircle.accounts.services import organisation_save, role_grant, sysadmin_grant
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.notifications.models import Notification
@@ -467,21 +467,6 @@ def _grants(
         )
 
 
-def _bootstrap_sysadmin(user: User, county: Division) -> None:
-    """What ``create_sysadmin`` does, for the demo's own account."""
-    RoleAssignment.objects.create(
-        user=user, role=Role.SYSADMIN, division=county, scope_prefix=county.prefix
-    )
-    audit_record(
-        actor=None,
-        action=AuditEvent.Action.GRANT,
-        object_type="accounts.user",
-        object_id=user.pk,
-        details={"role": Role.SYSADMIN, "scope": county.name, "via": "seed_demo"},
-        username="seed_demo",
-    )
-
-
 def _minor(row: DemoMinor, orgs: dict[str, Organisation]) -> Minor:
     return Minor(
         name=row.name,
@@ -596,7 +581,7 @@ def demo_seed(
         divisions = {d.prefix: d for d in Division.objects.within(COUNTY)}
         plan = staff_plan(seed)
         users = _accounts(plan)
-        _bootstrap_sysadmin(users[Role.SYSADMIN], divisions[COUNTY])
+        sysadmin_grant(user=users[Role.SYSADMIN], division=divisions[COUNTY], via="seed_demo")
         orgs = _organisations(users[Role.SYSADMIN], divisions)
         _grants(plan, users, divisions, orgs)
         total, registered = _minors(

@@ -138,7 +138,7 @@ def emergency_access_grant(*, actor: Any, minor: Minor, reason: str) -> Emergenc
     notification_send(
         recipients=watchers,
         title=_("Emergency access to a child record by %(user)s") % {"user": actor.display_name},
-        body=_("Reason: %(reason)s. Access ends at %(until)s.")
+        body=_("Reason: %(reason)s\nAccess ends at %(until)s.")
         % {"reason": reason, "until": timezone.localtime(grant.expires_at).strftime("%H:%M")},
         link=reverse("audit:log") + f"?minor={minor.pk}",
         level=Notification.Level.URGENT,

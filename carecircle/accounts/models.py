@@ -43,6 +43,8 @@ class Organisation(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    AUDIT_VALUE_FIELDS = ("name", "kind", "division", "is_active")
+
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
@@ -65,6 +67,9 @@ class User(AbstractUser):
     # token dies on its next request (ASVS 7.4.2, 8.3.2).
     auth_epoch = models.PositiveIntegerField(_("authorisation epoch"), default=0, editable=False)
     must_change_password = models.BooleanField(_("must change password"), default=False)
+
+    # Staff identities are not secret to the auditor; the phone number stays out.
+    AUDIT_VALUE_FIELDS = ("username", "full_name", "email", "is_active")
 
     objects = UserManager()  # type: ignore[misc]  # django-stubs declares it a ClassVar
 

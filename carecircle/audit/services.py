@@ -97,19 +97,25 @@ def record_change(
     minor_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Audit a create/update/delete: every changed field's name, values only if not sensitive."""
+    """Audit a create/update/delete: every changed field's name, and the values of the
+    fields the model lists in ``AUDIT_VALUE_FIELDS`` (none if it lists none).
+
+    An allowlist, because the auditor must not read child data through the log: a
+    child's name or birth date is as identifying as the encrypted ID number.
+    """
     from carecircle.crypto.fields import BlindIndexField, EncryptedTextField
 
     changed = list(changed)
+    allowed = set(getattr(type(instance), "AUDIT_VALUE_FIELDS", ()))
     values: dict[str, Any] = {}
     for name in changed:
+        if name not in allowed:
+            continue
         try:
             field = instance._meta.get_field(name)
         except FieldDoesNotExist:  # a pseudo-field such as "second_factor": name only
             continue
         if isinstance(field, EncryptedTextField | BlindIndexField):
-            continue
-        if getattr(field, "sensitive", False):
             continue
         value = getattr(instance, getattr(field, "attname", name), None)
         values[name] = value if isinstance(value, bool | int | float | type(None)) else str(value)

@@ -61,6 +61,9 @@ class Minor(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Values the audit log may repeat: nothing that identifies the child.
+    AUDIT_VALUE_FIELDS = ("status", "area_code", "school")
+
     class Meta:
         verbose_name = _("minor")
         verbose_name_plural = _("minors")

@@ -130,8 +130,11 @@ def test_it_records_a_create_with_field_names_but_no_sensitive_values(
     assert "id_number" not in event.details["values"]
     assert "address" not in event.details["values"]
     assert event.details["values"]["area_code"] == "431103101200"
+    # Nothing that identifies the child reaches the auditor through the log.
+    assert "name" not in event.details["values"]
+    assert "birth_date" not in event.details["values"]
     dumped = json.dumps(event.canonical(), ensure_ascii=False)
-    for secret in (ID_NUMBER, ID_NUMBER.lower(), ADDRESS, "梅湾路"):
+    for secret in (ID_NUMBER, ID_NUMBER.lower(), ADDRESS, "梅湾路", "王小华", "2016-01-01"):
         assert secret not in dumped
     assert Minor.objects.get(pk=minor.pk).id_number == ID_NUMBER
 

@@ -121,6 +121,16 @@ def user_reset_second_factor(*, actor: Any, user: User) -> None:
     )
 
 
+def second_factor_verify(*, user: Any, token: str) -> bool:
+    """Step-up: check a fresh authenticator code before a highly sensitive action
+    (ASVS 7.5.3). The device records the code's time step, so it cannot be reused."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return False
+    allowed, _details = device.verify_is_allowed()
+    return bool(allowed and device.verify_token(token))
+
+
 @transaction.atomic
 def user_change_password(*, user: User, new_password: str) -> User:
     """The user's own change; other sessions end, this one is re-keyed by the caller."""

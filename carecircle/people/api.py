@@ -8,6 +8,7 @@ from carecircle.accounts import permissions as perms
 from carecircle.people import services
 from carecircle.people.models import Minor
 from carecircle.people.permissions import get_minor_for_user, minors_visible_to
+from carecircle.people.selectors import minors_search
 
 
 class MinorListSerializer(serializers.ModelSerializer):
@@ -29,7 +30,7 @@ class MinorPagination(CursorPagination):
 
 
 class MinorList(generics.ListAPIView):
-    """Minors within the caller's scope (the registry issue adds search and filters)."""
+    """Minors within the caller's scope, narrowed by ``?q=`` (name, pinyin, initials, ID number)."""
 
     serializer_class = MinorListSerializer
     pagination_class = MinorPagination
@@ -38,7 +39,8 @@ class MinorList(generics.ListAPIView):
         # Like the page: roles without child access are refused, not shown an empty list.
         if not perms.sees_child_data(self.request.user):
             raise PermissionDenied
-        return minors_visible_to(self.request.user)
+        query = self.request.query_params.get("q", "")[:64]
+        return minors_search(minors_visible_to(self.request.user), query)
 
     def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
         page = super().paginate_queryset(queryset)

@@ -37,6 +37,7 @@ from carecircle.audit.services import audit_record
 from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
 from carecircle.people.models import Minor
+from carecircle.people.names import name_keys
 from carecircle.people.services import emergency_access_grant, minor_create, minor_view
 from carecircle.regions.data import lengshuitan
 from carecircle.regions.models import Division
@@ -468,8 +469,12 @@ def _grants(
 
 
 def _minor(row: DemoMinor, orgs: dict[str, Organisation]) -> Minor:
+    # bulk_create bypasses minor_create, so the search keys are derived here.
+    name_pinyin, name_initials = name_keys(row.name)
     return Minor(
         name=row.name,
+        name_pinyin=name_pinyin,
+        name_initials=name_initials,
         sex=row.sex,
         birth_date=row.birth_date,
         id_number=row.id_number,

@@ -10,11 +10,12 @@ from django.utils.translation import pgettext_lazy
 
 from carecircle.accounts.models import Organisation
 from carecircle.crypto.fields import BlindIndexField, EncryptedTextField
+from carecircle.people import idnumbers
 from carecircle.regions.codes import validate_division_code
 
 
 def normalize_id_number(value: str) -> str:
-    return value.strip().upper()
+    return idnumbers.normalize(value)
 
 
 class Minor(models.Model):
@@ -31,6 +32,13 @@ class Minor(models.Model):
         DECEASED = "deceased", _("Deceased")
 
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
+    # Search keys derived from the name by the services (people.names.name_keys).
+    name_pinyin = models.CharField(
+        _("name in pinyin"), max_length=128, blank=True, default="", editable=False, db_index=True
+    )
+    name_initials = models.CharField(
+        _("name initials"), max_length=32, blank=True, default="", editable=False, db_index=True
+    )
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = EncryptedTextField(_("resident ID number"), blank=True)
@@ -78,10 +86,7 @@ class Minor(models.Model):
 
     @property
     def masked_id_number(self) -> str:
-        value = self.id_number or ""
-        if len(value) < 8:
-            return "*" * len(value)
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
+        return idnumbers.mask_id_number(self.id_number or "")
 
 
 class EmergencyAccess(models.Model):

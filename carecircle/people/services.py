@@ -20,8 +20,10 @@ from carecircle.audit.services import audit_record, record_change
 from carecircle.crypto.fields import lookup_index
 from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
+from carecircle.people.idnumbers import parse_id_number
 from carecircle.people.models import EmergencyAccess, Minor
-from carecircle.people.permissions import forget_emergency_grants
+from carecircle.people.names import name_keys
+from carecircle.people.permissions import can_change_minor, forget_emergency_grants
 from carecircle.regions.codes import parse_code
 
 
@@ -53,12 +55,21 @@ def minor_create(
         ]
         if not (in_area or in_school):
             raise PermissionDenied(_("That village is outside your scope."))
+    if id_number.strip():
+        try:
+            id_number = parse_id_number(id_number).value
+        except ValidationError as exc:
+            raise ValidationError({"id_number": exc.error_list}) from None
+    name = name.strip()
+    name_pinyin, name_initials = name_keys(name)
     minor = Minor(
-        name=name.strip(),
+        name=name,
+        name_pinyin=name_pinyin,
+        name_initials=name_initials,
         sex=sex,
         birth_date=birth_date,
         area_code=code,
-        id_number=id_number.strip().upper(),
+        id_number=id_number.strip(),
         address=address,
         school=school,
     )
@@ -98,6 +109,25 @@ def minors_listed(*, actor: Any, minor_ids: list[int]) -> None:
         object_type="people.minor",
         details={"ids": minor_ids[:200]},
     )
+
+
+@transaction.atomic
+def minor_reveal_id(*, actor: Any, minor: Minor) -> str:
+    """The full ID number, for one showing; audited without the value (SECURITY.md §6).
+
+    The caller has already re-verified the actor's second factor (step-up).
+    """
+    if not can_change_minor(actor, minor):
+        raise PermissionDenied(_("Your roles do not allow revealing this child's ID number."))
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.REVEAL,
+        object_type="people.minor",
+        object_id=minor.pk,
+        minor_id=minor.pk,
+        fields=["id_number"],
+    )
+    return minor.id_number
 
 
 def find_minor_for_emergency(*, id_number: str) -> Minor | None:

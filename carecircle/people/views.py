@@ -7,15 +7,22 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carecircle.accounts import permissions as perms
-from carecircle.crypto.fields import lookup_index
+from carecircle.accounts.forms import OtpTokenForm
+from carecircle.accounts.services import second_factor_verify
 from carecircle.people import services
 from carecircle.people.forms import EmergencyAccessForm
 from carecircle.people.models import Minor
-from carecircle.people.permissions import get_minor_for_user, in_regular_scope, minors_visible_to
+from carecircle.people.permissions import (
+    can_change_minor,
+    get_minor_for_user,
+    in_regular_scope,
+    minor_scope_q,
+    minors_visible_to,
+)
+from carecircle.people.selectors import minors_search
 from carecircle.regions.selectors import division_names
 
 DETAIL_FIELDS = ["name", "sex", "birth_date", "id_number", "area_code", "address", "school"]
@@ -28,11 +35,7 @@ def minor_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     minors = minors_visible_to(request.user).select_related("school")
     query = request.GET.get("q", "").strip()[:64]
-    if query:
-        if len(query) in (15, 18) and query[:-1].isdigit():
-            minors = minors.filter(id_number_index=lookup_index(Minor, "id_number_index", query))
-        else:
-            minors = minors.filter(name__contains=query)
+    minors = minors_search(minors, query)
     page = Paginator(minors.order_by("area_code", "name", "pk"), 50).get_page(
         request.GET.get("page")
     )
@@ -47,14 +50,45 @@ def minor_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def minor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     minor = get_minor_for_user(request.user, pk)
+    return _render_detail(request, minor)
+
+
+def _render_detail(
+    request: HttpRequest,
+    minor: Minor,
+    *,
+    revealed_id: str = "",
+    reveal_form: OtpTokenForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     services.minor_view(actor=request.user, minor=minor, fields=DETAIL_FIELDS)
     context = {
         "minor": minor,
         "area_names": division_names({minor.area_code}),
         "emergency": not in_regular_scope(request.user, minor),
-        "can_change": False,
+        "can_reveal": not revealed_id and can_change_minor(request.user, minor),
+        "revealed_id": revealed_id,
+        "reveal_form": reveal_form or OtpTokenForm(auto_id="reveal_%s"),
     }
-    return render(request, "people/minor_detail.html", context)
+    return render(request, "people/minor_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def minor_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full ID number once, after the current authenticator code (ASVS 7.5.3)."""
+    if minor_scope_q(request.user, edit=True) is None:
+        raise PermissionDenied
+    minor = get_minor_for_user(request.user, pk)
+    if not can_change_minor(request.user, minor):
+        raise PermissionDenied
+    form = OtpTokenForm(request.POST, auto_id="reveal_%s")
+    if form.is_valid():
+        if second_factor_verify(user=request.user, token=form.cleaned_data["otp_token"]):
+            revealed = services.minor_reveal_id(actor=request.user, minor=minor)
+            return _render_detail(request, minor, revealed_id=revealed)
+        form.add_error("otp_token", _("The code is wrong or already used."))
+    return _render_detail(request, minor, reveal_form=form, status=400)
 
 
 @login_required
@@ -65,8 +99,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = EmergencyAccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
-        if device is None or not device.verify_token(form.cleaned_data["otp_token"]):
+        if not second_factor_verify(user=request.user, token=form.cleaned_data["otp_token"]):
             form.add_error("otp_token", _("The code is wrong or already used."))
         else:
             minor = services.find_minor_for_emergency(id_number=form.cleaned_data["id_number"])

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import ROLE_SPECS, Role, ScopeKind
 from carecircle.people.models import Minor
+from carecircle.people.names import name_keys
 from carecircle.regions.models import Division
 from carecircle.regions.services import divisions_load
 
@@ -117,8 +118,14 @@ def other_personas(district: dict[str, Any]) -> dict[str, User]:
     return {role: build_persona(district, role, "B") for role in Role.values}
 
 
+def _create_minor(**fields: Any) -> Minor:
+    """A minor as the registry stores it, derived search keys included."""
+    pinyin, initials = name_keys(fields["name"])
+    return Minor.objects.create(name_pinyin=pinyin, name_initials=initials, **fields)
+
+
 def build_minor_a(district: dict[str, Any]) -> Minor:
-    return Minor.objects.create(
+    return _create_minor(
         name="张小明",
         sex="M",
         birth_date=date(2014, 5, 1),
@@ -129,12 +136,12 @@ def build_minor_a(district: dict[str, Any]) -> Minor:
 
 
 def build_minor_b(district: dict[str, Any]) -> Minor:
-    return Minor.objects.create(
+    return _create_minor(
         name="李小红",
         sex="F",
         birth_date=date(2013, 3, 2),
         area_code=AREA_B,
-        id_number="431103201303020027",
+        id_number="431103201303020022",
         school=district["orgs"]["school_B"],
     )
 

@@ -126,6 +126,12 @@ READS_STATS = frozenset(
         R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN, R.ANALYST,
     }
 )  # fmt: skip
+EDITS_MINORS = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.CHILD_SUPERVISOR,
+        R.CHILD_DIRECTOR, R.SCHOOL_ADMIN,
+    }
+)  # fmt: skip
 READS_AUDIT = frozenset({R.AUDITOR})
 MANAGES_ACCOUNTS = frozenset({R.SYSADMIN})
 
@@ -321,6 +327,13 @@ TABLE: dict[str, Route] = {
     # Child data.
     "people:minor-list": Route(CHILDREN, Expect("GET", OK, SEES_CHILDREN)),
     "people:minor-detail": Route(CHILDREN, Expect("GET", OK, objects="minor")),
+    # Step-up reveal of the full ID number: editing roles only; an empty form (no
+    # authenticator code) is refused with 400 and reveals nothing.
+    "people:minor-reveal-id": Route(
+        CHILDREN,
+        _wrong_get("minor"),
+        Expect("POST", INVALID, EDITS_MINORS, objects="minor"),
+    ),
     "people:emergency-access": Route(
         CHILDREN,
         Expect("GET", OK, SEES_CHILDREN),
@@ -506,7 +519,7 @@ def build_world() -> World:
             sex="M",
             birth_date=date(2015, 7, 9),
             area_code="431102001001",
-            id_number="431102201507090015",
+            id_number="431102201507090018",
         ),
     }
     accounts = {

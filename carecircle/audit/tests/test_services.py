@@ -16,7 +16,7 @@ from carecircle.people.models import Minor
 from carecircle.people.services import minor_create
 
 ADDRESS = "冷水滩区梅湾路12号3栋"
-ID_NUMBER = "431103201601010021"
+ID_NUMBER = "431103201601010025"
 # What a terminal or a line-oriented log reader treats as a new line or a control
 # sequence: C0 and C1 controls (ESC, CSI), DEL, and the Unicode line separators.
 FORGING = [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)] + ["\u2028", "\u2029"]

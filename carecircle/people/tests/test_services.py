@@ -70,10 +70,10 @@ def test_it_registers_a_child_in_the_actors_village(
         sex="M",
         birth_date=date(2016, 1, 1),
         area_code="431103101200",
-        id_number="431103201601010021",
+        id_number="431103201601010025",
     )
     assert minor.name == "王小华"
-    assert find_minor_for_emergency(id_number="431103201601010021") == minor
+    assert find_minor_for_emergency(id_number="431103201601010025") == minor
 
 
 @pytest.mark.parametrize(

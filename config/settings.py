@@ -366,6 +366,9 @@ CARECIRCLE_EMAIL_ENABLED = bool(EMAIL_HOST)
 CARECIRCLE_BREAK_GLASS_MINUTES = envint("CARECIRCLE_BREAK_GLASS_MINUTES", 60)
 CARECIRCLE_DORMANT_DAYS = envint("CARECIRCLE_DORMANT_DAYS", 90)
 CARECIRCLE_MIN_CELL = envint("CARECIRCLE_MIN_CELL", 5)
+# More distinct children opened by one user within an hour than this raises an alert
+# to the auditors and district administrators over that user (SECURITY.md AL-6).
+CARECIRCLE_BROWSING_ALERT = envint("CARECIRCLE_BROWSING_ALERT", 50)
 
 LOGGING = {
     "version": 1,

@@ -32,3 +32,20 @@ def events_visible_to(user: Any) -> QuerySet[AuditEvent]:
     if any(len(p) <= 6 for p in prefixes):
         q |= Q(actor_id__isnull=True)
     return AuditEvent.objects.filter(q)
+
+
+def heavy_browsers(*, since: Any, threshold: int) -> list[tuple[int, str, int]]:
+    """(user id, username, distinct children opened) for users above ``threshold``."""
+    from django.db.models import Count
+
+    rows = (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.VIEW, at__gte=since, actor_id__isnull=False
+        )
+        .exclude(minor_id__isnull=True)
+        .values("actor_id", "actor_username")
+        .annotate(children=Count("minor_id", distinct=True))
+        .filter(children__gt=threshold)
+        .order_by("actor_id")
+    )
+    return [(r["actor_id"], r["actor_username"], r["children"]) for r in rows]

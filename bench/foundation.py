@@ -245,7 +245,7 @@ def village_scope_filter(world: dict[str, Any], in_village: int = 100) -> Figure
     rng = random.Random(7)
 
     columns = ["name", "sex", "birth_date", "area_code", "id_number", "address", "status"]
-    columns += ["created_at", "updated_at"]
+    columns += ["name_pinyin", "name_initials", "created_at", "updated_at"]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = "INSERT INTO people_minor ({}) VALUES ({})".format(  # noqa: S608  (constants)
         ", ".join(columns), ", ".join(["%s"] * len(columns))
@@ -254,7 +254,7 @@ def village_scope_filter(world: dict[str, Any], in_village: int = 100) -> Figure
     def row(area_code: str) -> tuple[Any, ...]:
         values = _minor_values(rng, area_code=area_code, sensitive=False)
         values["birth_date"] = connection.ops.adapt_datefield_value(values["birth_date"])
-        return (*(values[c] for c in columns[:-2]), now, now)
+        return (*(values[c] for c in columns[:-4]), "", "", now, now)
 
     def fill(total: int) -> None:
         """Grow the table to ``total`` rows; the village keeps ``in_village`` children.

@@ -67,6 +67,11 @@ class User(AbstractUser):
     # token dies on its next request (ASVS 7.4.2, 8.3.2).
     auth_epoch = models.PositiveIntegerField(_("authorisation epoch"), default=0, editable=False)
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    # The division prefix of the administrator who created the account: which
+    # administrators may see it while it holds no role.
+    home_prefix = models.CharField(
+        _("home division prefix"), max_length=12, blank=True, db_index=True, editable=False
+    )
 
     # Staff identities are not secret to the auditor; the phone number stays out.
     AUDIT_VALUE_FIELDS = ("username", "full_name", "email", "is_active")

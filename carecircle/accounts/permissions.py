@@ -102,10 +102,6 @@ def roles_of(user: AnyUser) -> set[str]:
     return {a.role for a in assignments(user)}
 
 
-def has_role(user: AnyUser, *roles: str) -> bool:
-    return any(a.role in roles for a in assignments(user))
-
-
 def is_verified(user: AnyUser) -> bool:
     """True once the session passed the second factor (set by django-otp's middleware)."""
     check = getattr(user, "is_verified", None)
@@ -120,7 +116,8 @@ def sees_child_data(user: AnyUser) -> bool:
     return any(spec(a.role).sees_child_data for a in assignments(user))
 
 
-def _prefixes(user: AnyUser, access: MinorAccess, *, edit: bool = False) -> list[str]:
+def minor_prefixes(user: AnyUser, access: MinorAccess, *, edit: bool = False) -> list[str]:
+    """Scope prefixes through which the user reaches (or, with ``edit``, changes) minors."""
     return [
         a.scope_prefix
         for a in assignments(user)
@@ -128,7 +125,8 @@ def _prefixes(user: AnyUser, access: MinorAccess, *, edit: bool = False) -> list
     ]
 
 
-def _schools(user: AnyUser, *, edit: bool = False) -> list[int]:
+def minor_schools(user: AnyUser, *, edit: bool = False) -> list[int]:
+    """Schools whose pupils the user reaches (or, with ``edit``, changes)."""
     return [
         a.organisation_id
         for a in assignments(user)
@@ -155,8 +153,8 @@ def jurisdiction_q(
     user: AnyUser, *, area_field: str, school_field: str | None = None, edit: bool = False
 ) -> Q | None:
     """Rows reached through the user's division and school scopes, or None for nothing."""
-    q = prefix_q(area_field, _prefixes(user, MinorAccess.JURISDICTION, edit=edit))
-    schools = _schools(user, edit=edit)
+    q = prefix_q(area_field, minor_prefixes(user, MinorAccess.JURISDICTION, edit=edit))
+    schools = minor_schools(user, edit=edit)
     if school_field and schools:
         term = Q(**{f"{school_field}__in": schools})
         q = term if q is None else q | term
@@ -204,14 +202,19 @@ def organisations_visible_to(user: AnyUser) -> Any:
 
 def users_visible_to(user: AnyUser) -> Any:
     """Accounts an administrator manages: those holding a role inside the admin's scope,
-    and accounts holding no role at all (new or fully revoked), so they can be given one.
+    and accounts holding no role (new, or all roles revoked) that were created or last
+    served inside it, so that they can be given one. Another district's role-less
+    accounts stay out of sight.
     """
     prefixes = admin_prefixes(user)
     inside = prefix_q("scope_prefix", prefixes)
-    if inside is None:
+    home = prefix_q("home_prefix", prefixes)
+    if inside is None or home is None:
         return User.objects.none()
-    active = RoleAssignment.objects.active().filter(user=OuterRef("pk"))
-    return User.objects.filter(Exists(active.filter(inside)) | ~Exists(active))
+    held = RoleAssignment.objects.filter(user=OuterRef("pk"))
+    active = held.filter(revoked_at__isnull=True)
+    roleless = ~Exists(active) & (home | Exists(held.filter(inside)))
+    return User.objects.filter(Exists(active.filter(inside)) | roleless)
 
 
 def check_grant(

@@ -56,6 +56,7 @@ def user_create(
         email=email.strip(),
         phone=phone.strip(),
         must_change_password=True,
+        home_prefix=sorted(perms.admin_prefixes(actor))[0],
     )
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -269,7 +270,12 @@ def sysadmin_create(*, username: str, full_name: str, division: Division) -> tup
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(_("That username is taken."))
     password = _random_password()
-    user = User(username=username, full_name=full_name, must_change_password=True)
+    user = User(
+        username=username,
+        full_name=full_name,
+        must_change_password=True,
+        home_prefix=division.prefix,
+    )
     user.set_password(password)
     user.save()
     sysadmin_grant(user=user, division=division, via="create_sysadmin")

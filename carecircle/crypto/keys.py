@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac as std_hmac
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -163,13 +162,6 @@ def decrypt(token: str, *, label: str, ring: Keyring | None = None) -> str:
     return _decrypt_raw(cipher, key, blob, label.encode()).decode("utf-8")
 
 
-def is_current(token: str, ring: Keyring | None = None) -> bool:
-    """True when the value is already under the active key and cipher."""
-    ring = ring or keyring()
-    cipher, key_id, _blob = parse_token(token)
-    return cipher == ring.cipher and key_id == ring.active_id
-
-
 def blind_index(value: str, *, label: str, ring: Keyring | None = None) -> str:
     """Keyed hash for exact lookup; the label keeps equal values in two fields unlinkable."""
     ring = ring or keyring()
@@ -177,10 +169,6 @@ def blind_index(value: str, *, label: str, ring: Keyring | None = None) -> str:
     mac = crypto_hmac.HMAC(ring.index_key, algorithm)
     mac.update(label.encode() + b"\x00" + value.encode("utf-8"))
     return mac.finalize().hex()
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return std_hmac.compare_digest(a.encode(), b.encode())
 
 
 def self_test(ring: Keyring | None = None) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
 from carecircle.accounts.models import Organisation, RoleAssignment
-from carecircle.accounts.roles import Role
+from carecircle.accounts.roles import MinorAccess, Role
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, record_change
 from carecircle.crypto.fields import lookup_index
@@ -42,17 +42,14 @@ def minor_create(
     """Register a child within the actor's editable scope."""
     code, _prefix, _level = parse_code(area_code)
     if actor is not None:
-        editable = perms.jurisdiction_q(
-            actor, area_field="area_code", school_field="school_id", edit=True
-        )
-        if editable is None:
+        # Only scopes of roles that edit minors count: a read-only role held more
+        # widely must not let the user register children there.
+        areas = perms.minor_prefixes(actor, MinorAccess.JURISDICTION, edit=True)
+        schools = perms.minor_schools(actor, edit=True)
+        if not areas and not schools:
             raise PermissionDenied(_("You cannot register children."))
-        in_area = perms.covers(
-            [a.scope_prefix for a in perms.assignments(actor) if a.division_id], code
-        )
-        in_school = school is not None and school.pk in [
-            a.organisation_id for a in perms.assignments(actor)
-        ]
+        in_area = perms.covers(areas, code)
+        in_school = school is not None and school.pk in schools
         if not (in_area or in_school):
             raise PermissionDenied(_("That village is outside your scope."))
     if id_number.strip():

@@ -66,6 +66,3 @@ class Division(models.Model):
 
     def path_name(self) -> str:
         return " / ".join([d.name for d in self.ancestors()] + [self.name])
-
-    def contains(self, code: str) -> bool:
-        return code.startswith(self.prefix)

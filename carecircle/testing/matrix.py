@@ -19,8 +19,9 @@ Objects (``SEEN`` says which ones each actor reaches)
     - minors ``a`` (village 431103101200, school A), ``b`` (431103102200,
       school B), ``c`` (零陵区 431102001001, no school);
     - accounts ``acct_a`` (a volunteer in 431103101), ``acct_c`` (a volunteer
-      in 431102001), ``unassigned`` (no role: every administrator may give it
-      one, see ``users_visible_to``) and ``self`` (the actor's own account);
+      in 431102001), ``unassigned`` (no role, created in 冷水滩区: that county's
+      administrators may give it one, the other county's may not see it, see
+      ``users_visible_to``) and ``self`` (the actor's own account);
     - organisations ``org_a`` (school A) and ``org_c`` (a school in 零陵区);
     - role assignments ``asg_a``, ``asg_c`` (those accounts' roles), ``asg_self``
       (the actor's own) and ``asg_mismatch`` (acct_a's URL with acct_c's
@@ -152,7 +153,7 @@ SEEN: dict[str, dict[tuple[str, str], frozenset[str]]] = {
     },
     "account": {
         (R.SYSADMIN, "A"): frozenset({"acct_a", "unassigned"}),
-        (R.SYSADMIN, "B"): frozenset({"acct_c", "unassigned"}),
+        (R.SYSADMIN, "B"): frozenset({"acct_c"}),
     },
     "organisation": {
         (R.SYSADMIN, "A"): frozenset({"org_a"}),
@@ -525,7 +526,7 @@ def build_world() -> World:
     accounts = {
         "acct_a": fixtures.make_user("acct_a"),
         "acct_c": fixtures.make_user("acct_c"),
-        "unassigned": fixtures.make_user("unassigned"),
+        "unassigned": fixtures.make_user("unassigned", home_prefix="431103"),
     }
     assignments = {
         "asg_a": fixtures.grant(accounts["acct_a"], R.VOLUNTEER, prefix=HOME_DIVISION["A"]),

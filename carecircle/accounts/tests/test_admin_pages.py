@@ -30,7 +30,7 @@ def admin(personas: dict[str, User], client_for: ClientFor) -> Client:
 
 @pytest.fixture
 def newbie(district: dict[str, Any]) -> User:
-    return make_user("newbie")
+    return make_user("newbie", home_prefix="431103")
 
 
 def _grant(admin: Client, user: User, **data: Any) -> Any:

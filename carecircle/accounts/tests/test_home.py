@@ -73,7 +73,8 @@ def test_it_shows_the_workforce_of_the_scope(
 def test_it_shows_the_sysadmin_account_counts_and_no_child_data(
     personas: dict[str, User], client_for: ClientFor, minor_a: Minor
 ) -> None:
-    make_user("no_role_yet")
+    make_user("no_role_yet", home_prefix="431103")
+    make_user("other_county_no_role", home_prefix="431102")  # not this admin's to see
     User.objects.filter(username="analyst_a").update(is_active=False)
     response = client_for(personas["sysadmin"]).get(reverse("accounts:home"))
     cards = _cards(response, "accounts")

@@ -110,3 +110,26 @@ def test_it_refuses_a_malformed_area_code(
             area_code="43110X",
         )
     assert not Minor.objects.exists()
+
+
+def test_a_wider_read_only_role_does_not_widen_where_children_can_be_registered(
+    personas: dict[str, User], district: dict[str, Any]
+) -> None:
+    from carecircle.accounts.roles import Role
+    from carecircle.testing.fixtures import grant
+
+    director = personas["child_director"]  # edits village A
+    grant(director, Role.COUNSELOR, prefix="431103")  # reads the whole district
+    grant(director, Role.SCHOOL_PSYCH_TEACHER, organisation=district["orgs"]["school_B"])
+    fields: dict[str, Any] = {"name": "赵小雨", "sex": "F", "birth_date": date(2015, 2, 3)}
+    with pytest.raises(PermissionDenied):
+        minor_create(actor=director, area_code="431103102200", **fields)
+    with pytest.raises(PermissionDenied):
+        minor_create(
+            actor=director,
+            area_code="431103102200",
+            school=district["orgs"]["school_B"],
+            **fields,
+        )
+    assert not Minor.objects.filter(name="赵小雨").exists()
+    assert minor_create(actor=director, area_code="431103101200", **fields).pk

@@ -182,6 +182,14 @@ def can_view_stats(user: AnyUser) -> bool:
     return bool(division_prefixes(user, capability="reads_stats"))
 
 
+def can_manage_school(user: AnyUser, school: Organisation) -> bool:
+    """Whether the user keeps the school's classes: it edits the school's pupils, or
+    edits minors in a jurisdiction covering the school's division."""
+    if school.pk in minor_schools(user, edit=True):
+        return True
+    return covers(minor_prefixes(user, MinorAccess.JURISDICTION, edit=True), school.division_id)
+
+
 def can_break_glass(user: AnyUser) -> bool:
     return sees_child_data(user)
 

@@ -28,6 +28,8 @@ class AuditEvent(models.Model):
         UPDATE = "update", _("Updated")
         DELETE = "delete", _("Deleted")
         EXPORT = "export", _("Exported")
+        IMPORT = "import", _("Imported")
+        MERGE = "merge", _("Merged duplicates")
         REVEAL = "reveal", _("Revealed a masked value")
         LOGIN = "login", _("Logged in")
         LOGOUT = "logout", _("Logged out")

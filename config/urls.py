@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from carecircle.accounts import api as accounts_api
 from carecircle.people import api as people_api
+from carecircle.people import import_api as people_import_api
 
 api_v1 = [
     path("me/", accounts_api.me, name="me"),
     path("minors/", people_api.MinorList.as_view(), name="minor-list"),
+    path("minors/import/", people_import_api.MinorImport.as_view(), name="minor-import"),
     path("minors/<int:pk>/", people_api.MinorDetail.as_view(), name="minor-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a separate file, so the strict CSP holds.

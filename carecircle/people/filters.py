@@ -66,8 +66,12 @@ class MinorFilterForm(forms.Form):
         max_length=12,
         help_text=_("A division code: county, township or village."),
     )
-    school = forms.IntegerField(label=_("School"), required=False, min_value=1)
-    school_class = forms.IntegerField(label=_("Class"), required=False, min_value=1)
+    school = forms.IntegerField(
+        label=_("School"), required=False, min_value=1, max_value=2**63 - 1
+    )
+    school_class = forms.IntegerField(
+        label=_("Class"), required=False, min_value=1, max_value=2**63 - 1
+    )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("Any category")), *Category.choices]
     )

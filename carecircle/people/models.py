@@ -202,6 +202,13 @@ class Minor(models.Model):
         validators=[validate_division_code],
     )
     address = EncryptedTextField(_("address"), blank=True)
+    # The migrant rule counts its months from here (跨县域异地居住6个月以上).
+    resident_since = models.DateField(
+        _("living here since"),
+        null=True,
+        blank=True,
+        help_text=_("When the child came to live at this residence."),
+    )
     household = models.ForeignKey(
         Household,
         verbose_name=_("household"),

@@ -38,6 +38,7 @@ MINOR_FIELDS = (
     "hukou_code",
     "area_code",
     "address",
+    "resident_since",
     "household",
     "schooling",
     "school",
@@ -119,7 +120,8 @@ def _apply_minor_fields(minor: Minor, fields: dict[str, Any]) -> list[str]:
         setattr(minor, name, value)
     if "name" in changed:
         minor.name_pinyin, minor.name_initials = name_keys(minor.name)
-    if minor.school_class_id is not None and minor.school_class.school_id != minor.school_id:
+    school_class = minor.school_class
+    if school_class is not None and school_class.school_id != minor.school_id:
         raise ValidationError(
             {"school_class": _("That class belongs to another school.")}, code="class_school"
         )
@@ -307,9 +309,19 @@ def household_update(*, actor: Any, household: Household, **fields: Any) -> list
         setattr(household, name, fields[name])
     household.full_clean()
     household.save()
-    record_change(actor=actor, instance=household, action=AuditEvent.Action.UPDATE, changed=changed)
-    for member in household.members.all():
-        categories_refresh(minor=member, actor=actor)
+    members: list[Minor | None] = list(household.members.all())
+    # One entry per child, so that each child's timeline (read by ``minor_id``) shows it.
+    for member in members or [None]:
+        record_change(
+            actor=actor,
+            instance=household,
+            action=AuditEvent.Action.UPDATE,
+            changed=changed,
+            minor_id=member.pk if member else None,
+        )
+    for member in members:
+        if member is not None:
+            categories_refresh(minor=member, actor=actor)
     return changed
 
 

@@ -57,19 +57,34 @@ class Indicator:
     definition: object
     compute: Compute
     group: object = ""
+    # A count of identified children: small values are suppressed for viewers who
+    # do not see child records (SECURITY.md AZ-2), lest a "1" single out a child.
+    counts_children: bool = False
 
 
 REGISTRY: dict[str, Indicator] = {}
 
 
 def indicator(
-    id: str, *, name: object, unit: Unit, definition: object, group: object = ""
+    id: str,
+    *,
+    name: object,
+    unit: Unit,
+    definition: object,
+    group: object = "",
+    counts_children: bool = False,
 ) -> Callable[[Compute], Compute]:
     def register(fn: Compute) -> Compute:
         if id in REGISTRY:
             raise ValueError(f"indicator {id} registered twice")
         REGISTRY[id] = Indicator(
-            id=id, name=name, unit=unit, definition=definition, compute=fn, group=group
+            id=id,
+            name=name,
+            unit=unit,
+            definition=definition,
+            compute=fn,
+            group=group,
+            counts_children=counts_children,
         )
         return fn
 

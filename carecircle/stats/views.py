@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -27,5 +28,12 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
     )
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r["group"])]
     return render(
-        request, "stats/indicator_list.html", {"form": form, "groups": groups, "period": period}
+        request,
+        "stats/indicator_list.html",
+        {
+            "form": form,
+            "groups": groups,
+            "period": period,
+            "min_cell": settings.CARECIRCLE_MIN_CELL,
+        },
     )

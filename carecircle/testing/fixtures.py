@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -171,3 +172,15 @@ def verified_client(user: User) -> Client:
 @pytest.fixture
 def client_for() -> Callable[[User], Client]:
     return verified_client
+
+
+@pytest.fixture
+def english(settings: Any) -> Iterator[None]:
+    """English messages, in the test's own code and in the pages it requests.
+
+    For tests that compare messages with their msgids; the site's default (and the
+    language of every stored reason text) is zh-hans.
+    """
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

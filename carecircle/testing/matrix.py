@@ -172,6 +172,32 @@ OBJECTS: dict[str, tuple[str, ...]] = {
 }
 SELF_OBJECTS = frozenset({"self", "asg_self"})
 
+# Registry objects (issue 3 item 4). A guardian or household follows its child
+# (``guardian_a`` is minor a's); schools are reached by division or as one's own
+# school (``people/school_views.py``), a class with its school. School A sits in
+# 431103101, school B in 431103102, school C in 零陵区 431102001; a village's
+# child director reaches no school page.
+REGISTRY_KINDS = ("guardian", "household", "school", "class")
+for _kind in ("guardian", "household"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in OBJECTS["minor"])
+    SEEN[_kind] = {
+        key: frozenset(f"{_kind}_{label}" for label in labels)
+        for key, labels in SEEN["minor"].items()
+    }
+_SCHOOL_LOCAL = (R.CHILD_SUPERVISOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN)
+SEEN["school"] = {
+    **{(role, "A"): frozenset({"school_a", "school_b"}) for role in _DISTRICT_WIDE},
+    **{(role, "B"): frozenset({"school_c"}) for role in _DISTRICT_WIDE},
+    **{(role, "A"): frozenset({"school_a"}) for role in _SCHOOL_LOCAL},
+    **{(role, "B"): frozenset({"school_b"}) for role in _SCHOOL_LOCAL},
+}
+SEEN["class"] = {
+    key: frozenset(label.replace("school_", "class_") for label in labels)
+    for key, labels in SEEN["school"].items()
+}
+OBJECTS["school"] = ("school_a", "school_b", "school_c")
+OBJECTS["class"] = ("class_a", "class_b", "class_c")
+
 # A division inside each side's sysadmin scope, for forms that name one.
 HOME_DIVISION = {"A": "431103101", "B": "431102001"}
 
@@ -340,15 +366,127 @@ TABLE: dict[str, Route] = {
         Expect("GET", OK, SEES_CHILDREN),
         Expect("POST", OK, SEES_CHILDREN),  # empty form: re-shown, nothing granted
     ),
+    # The registry pages (issue 3 item 4). Forms are posted empty: re-shown with their
+    # errors (200, or 400 for the sibling POST), nothing written. Read-only roles are
+    # refused before any lookup (403); out of scope is 404.
+    "people:minor-create": Route(
+        CHILDREN, Expect("GET", OK, EDITS_MINORS), Expect("POST", OK, EDITS_MINORS)
+    ),
+    "people:minor-edit": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="minor"),
+        Expect("POST", OK, EDITS_MINORS, objects="minor"),
+    ),
+    "people:minor-timeline": Route(CHILDREN, Expect("GET", OK, objects="minor")),
+    "people:guardian-add": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="minor"),
+        Expect("POST", OK, EDITS_MINORS, objects="minor"),
+    ),
+    "people:guardian-edit": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="guardian"),
+        Expect("POST", OK, EDITS_MINORS, objects="guardian"),
+    ),
+    "people:guardian-delete": Route(
+        CHILDREN,
+        _wrong_get("guardian"),
+        Expect("POST", to("people:minor-detail"), EDITS_MINORS, objects="guardian", writes=True),
+    ),
+    # Every child of the world already has a household: creating one sends the user to it.
+    "people:household-create": Route(
+        CHILDREN,
+        Expect("GET", to("people:household-detail"), EDITS_MINORS, objects="minor"),
+        Expect("POST", to("people:household-detail"), EDITS_MINORS, objects="minor"),
+    ),
+    "people:household-detail": Route(CHILDREN, Expect("GET", OK, objects="household")),
+    "people:household-edit": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="household"),
+        Expect("POST", OK, EDITS_MINORS, objects="household"),
+    ),
+    "people:household-add-member": Route(
+        CHILDREN,
+        _wrong_get("household"),
+        Expect("POST", INVALID, EDITS_MINORS, objects="household"),
+    ),
+    "people:school-list": Route(CHILDREN, Expect("GET", OK, SEES_CHILDREN)),
+    "people:school-detail": Route(CHILDREN, Expect("GET", OK, objects="school")),
+    "people:class-detail": Route(CHILDREN, Expect("GET", OK, objects="class")),
+    "people:class-create": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="school"),
+        Expect("POST", OK, EDITS_MINORS, objects="school"),
+    ),
+    "people:class-edit": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="class"),
+        Expect("POST", OK, EDITS_MINORS, objects="class"),
+    ),
+    "people:class-options": Route(CHILDREN, Expect("GET", OK, SEES_CHILDREN)),
+    # Category rules: read by district administrators and centre staff, a new version
+    # saved by a county-wide district administrator (empty form: re-shown, nothing saved).
+    "people:rules": Route(
+        CHILDREN,
+        Expect("GET", OK, frozenset({R.DISTRICT_ADMIN, R.CENTER_STAFF})),
+        Expect("POST", OK, frozenset({R.DISTRICT_ADMIN})),
+    ),
+    # Manual categories: editing roles on a child in their editable scope; an empty
+    # form is re-shown and changes nothing.
+    "people:category-add": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="minor"),
+        Expect("POST", OK, EDITS_MINORS, objects="minor"),
+    ),
+    "people:category-end": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="minor"),
+        Expect("POST", OK, EDITS_MINORS, objects="minor"),
+    ),
+    # Registering: roles that change children; the matrix posts a form-encoded body,
+    # which the JSON-only API refuses with 415 once past the role gate.
     "api:minor-list": Route(
         CHILDREN,
         Expect("GET", OK, SEES_CHILDREN, **_API),
-        Expect("POST", WRONG_METHOD, **_API),
+        Expect("POST", "415", EDITS_MINORS, **_API),
     ),
+    # Changing a record: the role gate (403) comes before the lookup (404 out of scope).
     "api:minor-detail": Route(
         CHILDREN,
         Expect("GET", OK, objects="minor", **_API),
         Expect("POST", WRONG_METHOD, objects="minor", out_of_scope=WRONG_METHOD, **_API),
+        Expect(
+            "PATCH",
+            OK,
+            EDITS_MINORS,
+            objects="minor",
+            data={"status": "moved_away"},
+            writes=True,
+            **_API,
+        ),
+        # A whole record is required: a body with one field is refused with 400.
+        Expect("PUT", INVALID, EDITS_MINORS, objects="minor", data={"boarding": True}, **_API),
+    ),
+    # Rosters (issue 3 item 5): roles that change children. An empty upload or export
+    # form is refused with 400 and writes nothing; the export also needs a fresh
+    # authenticator code. The merge page is about one record: out of scope = 404.
+    "people:import": Route(
+        CHILDREN, Expect("GET", OK, EDITS_MINORS), Expect("POST", INVALID, EDITS_MINORS)
+    ),
+    "people:import-template": Route(CHILDREN, Expect("GET", OK, EDITS_MINORS)),
+    "people:export": Route(
+        CHILDREN, Expect("GET", OK, EDITS_MINORS), Expect("POST", INVALID, EDITS_MINORS)
+    ),
+    "people:duplicates": Route(CHILDREN, Expect("GET", OK, EDITS_MINORS)),
+    "people:minor-merge": Route(
+        CHILDREN,
+        Expect("GET", OK, EDITS_MINORS, objects="minor"),
+        Expect("POST", INVALID, EDITS_MINORS, objects="minor"),
+    ),
+    "api:minor-import": Route(
+        CHILDREN,
+        Expect("GET", WRONG_METHOD, **_API),
+        Expect("POST", INVALID, EDITS_MINORS, **_API),  # no file: 400, nothing written
     ),
     # Audit and statistics.
     "audit:log": Route(AUDIT, Expect("GET", OK, READS_AUDIT)),
@@ -478,6 +616,7 @@ class World:
     organisations: dict[str, Organisation]
     assignments: dict[str, RoleAssignment]
     notification_id: int
+    registry: dict[str, Any] = field(default_factory=dict)  # REGISTRY_KINDS objects by label
 
     def user(self, actor: str, side: str) -> User:
         if actor == NO_ROLE:
@@ -485,6 +624,8 @@ class World:
         return (self.personas if side == "A" else self.other_personas)[actor]
 
     def url_kwargs(self, kind: str, label: str, actor: User | None) -> dict[str, int]:
+        if kind in REGISTRY_KINDS:
+            return {"pk": self.registry[label].pk}
         if kind == "minor":
             return {"pk": self.minors[label].pk}
         if kind == "organisation":
@@ -541,6 +682,7 @@ def build_world() -> World:
         ),
     }
     notification = Notification.objects.create(recipient=accounts["acct_a"], title="Bystander")
+    registry = _build_registry(district, minors, organisations["org_c"])
     return World(
         personas=personas,
         other_personas=other_personas,
@@ -550,4 +692,30 @@ def build_world() -> World:
         organisations=organisations,
         assignments=assignments,
         notification_id=notification.pk,
+        registry=registry,
     )
+
+
+def _build_registry(
+    district: dict[str, Any], minors: dict[str, Any], school_c: Organisation
+) -> dict[str, Any]:
+    """A guardian and a household for each minor; schools A, B, C with a class each."""
+    from carecircle.people.models import Guardian, Household, Minor, SchoolClass
+
+    registry: dict[str, Any] = {}
+    for label, minor in minors.items():
+        registry[f"guardian_{label}"] = Guardian.objects.create(
+            minor=minor, relation="mother", name="Guardian"
+        )
+        household = Household.objects.create(area_code=minor.area_code)
+        Minor.objects.filter(pk=minor.pk).update(household=household)
+        registry[f"household_{label}"] = household
+    schools = {
+        "a": district["orgs"]["school_A"],
+        "b": district["orgs"]["school_B"],
+        "c": school_c,
+    }
+    for label, school in schools.items():
+        registry[f"school_{label}"] = school
+        registry[f"class_{label}"] = SchoolClass.objects.create(school=school, grade=1, name="1")
+    return registry

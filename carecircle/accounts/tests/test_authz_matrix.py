@@ -9,6 +9,7 @@ into the next cell.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -146,11 +147,14 @@ def _request(
         client.cookies[settings.SESSION_COOKIE_NAME] = matrix.sessions[user.pk]
     want = mx.expected(exp, actor, side, obj)
     with transaction.atomic():
-        before = _fingerprint() if exp.method == "POST" else None
-        if exp.method == "POST":
-            response = client.post(url, data or {})
-        else:
+        before = _fingerprint() if exp.method != "GET" else None
+        if exp.method == "GET":
             response = client.get(url, data or {})
+        elif exp.method == "POST":
+            response = client.post(url, data or {})
+        else:  # PUT and PATCH: only the JSON API accepts them
+            body = json.dumps(data or {})
+            response = client.generic(exp.method, url, body, content_type="application/json")
         changed = before is not None and _fingerprint() != before
         transaction.set_rollback(True)
     allowed_write = exp.writes and want == exp.ok

@@ -13,6 +13,7 @@ from django.urls import reverse
 from carecircle.accounts.models import User
 from carecircle.audit.models import AuditEvent
 from carecircle.people.models import Minor
+from carecircle.people.api import DETAIL_FIELDS as API_DETAIL_FIELDS
 from carecircle.people.views import DETAIL_FIELDS
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +32,7 @@ def denials() -> list[AuditEvent]:
     ("route", "fields"),
     [
         ("people:minor-detail", DETAIL_FIELDS),
-        (
-            "api:minor-detail",
-            ["id", "name", "sex", "birth_date", "area_code", "status", "id_number", "school"],
-        ),
+        ("api:minor-detail", API_DETAIL_FIELDS),
     ],
 )
 def test_it_records_each_read_of_a_child_record_once(

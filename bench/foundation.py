@@ -30,9 +30,15 @@ import time
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
-
-from bench.harness import Figure, compare_rates, compare_seconds, note, plain_twin
+from bench.harness import (
+    Figure,
+    compare_rates,
+    compare_seconds,
+    default_row,
+    insert_sql,
+    note,
+    plain_twin,
+)
 
 VILLAGE = "431103101200"
 # 100 other villages of the district, in ten townships.
@@ -244,17 +250,15 @@ def village_scope_filter(world: dict[str, Any], in_village: int = 100) -> Figure
 
     rng = random.Random(7)
 
-    columns = ["name", "sex", "birth_date", "area_code", "id_number", "address", "status"]
-    columns += ["name_pinyin", "name_initials", "created_at", "updated_at"]
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    sql = "INSERT INTO people_minor ({}) VALUES ({})".format(  # noqa: S608  (constants)
-        ", ".join(columns), ", ".join(["%s"] * len(columns))
-    )
+    base = default_row(Minor)
+    columns = list(base)
+    sql = insert_sql(Minor, columns)
 
     def row(area_code: str) -> tuple[Any, ...]:
-        values = _minor_values(rng, area_code=area_code, sensitive=False)
+        values = dict(base)
+        values.update(_minor_values(rng, area_code=area_code, sensitive=False))
         values["birth_date"] = connection.ops.adapt_datefield_value(values["birth_date"])
-        return (*(values[c] for c in columns[:-4]), "", "", now, now)
+        return tuple(values[c] for c in columns)
 
     def fill(total: int) -> None:
         """Grow the table to ``total`` rows; the village keeps ``in_village`` children.

@@ -174,3 +174,41 @@ def plain_twin(model: type[Any], *, name: str, indexes: bool) -> type[Any]:
     with connection.schema_editor() as editor:
         editor.create_model(twin_model)
     return twin_model
+
+
+def insert_sql(model: type[Any], columns: list[str]) -> str:
+    """A parameterised multi-column INSERT into ``model``'s table, for executemany."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    # Identifiers come from the model, values are bound parameters.
+    return "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(quote(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+
+
+def default_row(model: type[Any]) -> dict[str, Any]:
+    """Database values of every concrete column of ``model`` (primary key apart) as a new
+    instance would store them: its default, "" for blank text, None for null, now
+    for timestamps. Filler rows start from it, so that a raw INSERT keeps working
+    when a migration adds a NOT NULL column with a Python-side default."""
+    from django.db import connection, models
+    from django.utils import timezone
+
+    now = timezone.now()
+    row: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
+            value: Any = now
+        elif field.has_default():
+            value = field.get_default()
+        elif field.null or not field.empty_strings_allowed:
+            value = None  # nullable, or for the caller to fill (a date, a foreign key)
+        else:
+            value = ""
+        row[field.column] = field.get_db_prep_save(value, connection) if value is not None else None
+    return row

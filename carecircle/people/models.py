@@ -193,12 +193,12 @@ class Minor(models.Model):
     )
     # Where the hukou is registered: a code of 6 to 12 digits, often outside the district.
     hukou_code = models.CharField(_("household registration place"), max_length=12, blank=True)
-    # The 12-digit village/community code of residence; every scope filter is a
-    # prefix match on this indexed column.
+    # The 12-digit village/community code of residence. Every scope filter is a
+    # prefix match on it, served by the index ``minor_dedupe`` (area_code, name,
+    # birth_date), so the column needs no index of its own.
     area_code = models.CharField(
         _("residence division code"),
         max_length=12,
-        db_index=True,
         validators=[validate_division_code],
     )
     address = EncryptedTextField(_("address"), blank=True)

@@ -693,10 +693,7 @@ def _migrant(ctx: _Context) -> None:
             what,
             [
                 lambda: (
-                    _(
-                        "the child has lived here only since %(day)s, less than %(months)d "
-                        "months"
-                    )
+                    _("the child has lived here only since %(day)s, less than %(months)d months")
                     % {"day": since.isoformat(), "months": rules.migrant_min_months}
                 )
             ],

@@ -114,11 +114,18 @@ def prefix_term(field: str, prefix: str) -> Q:
     (it scanned the whole minors table); a range on the same column is an index
     range scan on SQLite and PostgreSQL alike. Codes are ASCII digits, whose order
     is the same under every collation.
+
+    A whole 12-digit code is an equality: every coded column is at most 12 digits
+    long, and SQLite's planner, offered a range on ``area_code`` next to a range on
+    another indexed column (an age band's ``birth_date``), may pick the wrong index;
+    an equality it always prefers.
     """
     if not prefix:
         return Q()
     if not prefix.isdigit() or not prefix.isascii():
         return Q(**{f"{field}__startswith": prefix})
+    if len(prefix) == 12:
+        return Q(**{field: prefix})
     term = Q(**{f"{field}__gte": prefix})
     upper = _successor(prefix)
     return term & Q(**{f"{field}__lt": upper}) if upper else term

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from carecircle.accounts.models import User
 from carecircle.audit.models import AuditEvent
-from carecircle.people.models import Minor
 from carecircle.people.api import DETAIL_FIELDS as API_DETAIL_FIELDS
+from carecircle.people.models import Minor
 from carecircle.people.views import DETAIL_FIELDS
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,7 @@ def test_age_bands_count_whole_years_on_the_day() -> None:
     assert birth_range(16, 17, today=today) == (date(2008, 11, 29), date(2010, 11, 28))
 
 
-def test_status_active_is_the_default_and_any_status_widens(
-    minor_a: Minor, minor_b: Minor
-) -> None:
+def test_status_active_is_the_default_and_any_status_widens(minor_a: Minor, minor_b: Minor) -> None:
     Minor.objects.filter(pk=minor_b.pk).update(status=Minor.Status.MOVED_AWAY)
     every = Minor.objects.all()
 

@@ -1,13 +1,14 @@
-"""The demo district: `seed_demo` and `demo_logins`.
+"""The demo district: `seed_demo` and `demo_logins` (the plan itself: test_seed_demo_plan.py).
 
-Seeding takes about a second even with 50 children, so the tests that only read the
-district share one, built once for ``TestSeededDistrict`` and rolled back at its end;
-each test runs in a savepoint of its own.
+Seeding takes seconds, so the tests that only read the district share one of
+``SEEDED`` children, built once for ``TestSeededDistrict`` and rolled back at its
+end; each test runs in a savepoint of its own.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from io import StringIO
@@ -29,13 +30,22 @@ from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_verify
 from carecircle.notifications.models import Notification
 from carecircle.people import demo
-from carecircle.people.models import Minor
+from carecircle.people.models import (
+    Category,
+    CategoryMembership,
+    Guardian,
+    Household,
+    Minor,
+    SchoolClass,
+)
 from carecircle.people.services import find_minor_for_emergency
 from carecircle.regions.models import Division
 
 pytestmark = pytest.mark.django_db
 
 SEED = 11
+# Enough children for every category, in the shares of a real district.
+SEEDED = 2000
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -48,9 +58,9 @@ def passes_mod_11_2(id_number: str) -> bool:
     return id_number[17] == "10X98765432"[remainder]
 
 
-def seed(*args: str) -> str:
+def seed(*args: str, minors: int = 50) -> str:
     out = StringIO()
-    call_command("seed_demo", "--minors", "50", *args, stdout=out)
+    call_command("seed_demo", "--minors", str(minors), *args, stdout=out)
     return out.getvalue()
 
 
@@ -69,41 +79,29 @@ def minor_facts() -> set[tuple[str, str, date, str, str]]:
     }
 
 
-def test_it_plans_the_same_district_for_the_same_seed() -> None:
-    today = date(2026, 3, 1)
-    first = list(demo.minor_rows(seed=7, count=300, today=today))
-    assert first == list(demo.minor_rows(seed=7, count=300, today=today))
-    assert first != list(demo.minor_rows(seed=8, count=300, today=today))
-    assert demo.staff_plan(7) == demo.staff_plan(7)
-    assert demo.staff_plan(7) != demo.staff_plan(8)
-    # More minors do not change the staff, nor the first children.
-    assert list(demo.minor_rows(seed=7, count=100, today=today)) == first[:100]
-
-
-def test_it_gives_children_valid_id_numbers() -> None:
-    today = date(2026, 2, 28)
-    rows = list(demo.minor_rows(seed=3, count=3000, today=today))
-    numbered = [r for r in rows if r.id_number]
-    assert 0.01 < 1 - len(numbered) / len(rows) < 0.06  # about 3 % have none
-    assert len({r.id_number for r in numbered}) == len(numbered)
-    for row in numbered:
-        assert passes_mod_11_2(row.id_number), row.id_number
-        assert row.id_number[:6] == "431103"
-        assert row.id_number[6:14] == f"{row.birth_date:%Y%m%d}"
-        assert int(row.id_number[16]) % 2 == (1 if row.sex == "M" else 0)
-    ages = {demo._age_on(r.birth_date, today) for r in rows}
-    assert ages == set(range(18))
-    assert max(r.birth_date for r in rows) <= today
-
-
 def test_it_loads_the_planned_minors_for_a_seed_into_an_empty_database() -> None:
     output = seed("--if-empty", "--seed", str(SEED))
     assert "50 minors" in output
-    planned = demo.minor_rows(seed=SEED, count=50, today=timezone.localdate())
+    planned = list(demo.minor_rows(seed=SEED, count=50, today=timezone.localdate()))
     assert minor_facts() == {
         (r.name, r.sex, r.birth_date, r.id_number, r.area_code) for r in planned
     }
     assert User.objects.filter(username__in=demo.DEMO_USERNAMES).count() == len(Role.values)
+    # The families as planned: households, parents with their states, classes.
+    assert Household.objects.count() == len({r.household.number for r in planned})
+    assert Guardian.objects.count() == sum(len(r.guardians) for r in planned)
+    loaded = {
+        (g.minor.name, g.minor.birth_date, g.relation, g.name, g.state, g.id_number or "")
+        for g in Guardian.objects.select_related("minor")
+    }
+    assert loaded == {
+        (r.name, r.birth_date, g.relation, g.name, g.state, g.id_number)
+        for r in planned
+        for g in r.guardians
+    }
+    pupils = Minor.objects.exclude(school=None)
+    assert pupils.count() == sum(1 for r in planned if r.school)
+    assert not pupils.filter(school_class=None).exists()
 
 
 def test_it_leaves_a_database_with_other_accounts_alone_with_if_empty() -> None:
@@ -142,7 +140,7 @@ def seeded(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield seed("--seed", str(SEED))
+            yield seed("--seed", str(SEED), minors=SEEDED)
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -152,7 +150,7 @@ def seeded(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
 class TestSeededDistrict:
     def test_it_does_nothing_the_second_time_with_if_empty(self) -> None:
         before = counts()
-        assert before[1] == 50
+        assert before[1] == SEEDED
 
         output = seed("--if-empty")
 
@@ -231,18 +229,112 @@ class TestSeededDistrict:
             Division.objects.within("431103").filter(level="village").values_list("code", flat=True)
         )
         assert len(villages) == len(demo.villages())
-        minors = list(Minor.objects.select_related("school__division"))
-        assert len(minors) == 50
+        minors = list(Minor.objects.select_related("school__division", "school_class"))
+        assert len(minors) == SEEDED
         assert {m.area_code for m in minors} <= villages
+        assert len({m.area_code for m in minors}) > len(villages) * 0.9
         today = timezone.localdate()
         for minor in minors:
             if minor.school is None:
+                assert minor.school_class is None
                 continue
             assert minor.school.kind == Organisation.Kind.SCHOOL
-            assert minor.age_on(today) >= 6
-            same_township = minor.school.division.prefix == minor.area_code[:9]
-            assert same_township or minor.school.name == "冷水滩区第一中学"
-        assert sum(m.status == Minor.Status.ACTIVE for m in minors) >= 45
+            assert minor.age_on(today) >= 3
+            grade = demo.school_grade(minor.birth_date, today)
+            # Up to junior secondary, village children go to school in their own town.
+            rural = minor.area_code[9:] >= "200"
+            if rural and grade <= 9 and minor.hukou_code[:6] == "431103":
+                special = minor.school.name == "冷水滩区特殊教育学校"
+                assert special or minor.school.division.prefix == minor.area_code[:9]
+        assert sum(m.status == Minor.Status.ACTIVE for m in minors) >= SEEDED * 0.95
+
+    def test_it_puts_pupils_in_classes_of_their_grade(self) -> None:
+        today = timezone.localdate()
+        pupils = Minor.objects.exclude(school=None).select_related("school_class")
+        assert pupils.count() > SEEDED * 0.6
+        for pupil in pupils:
+            assert pupil.school_class is not None
+            assert pupil.school_class.school_id == pupil.school_id
+            assert pupil.school_class.grade == demo.school_grade(pupil.birth_date, today)
+            assert -2 <= pupil.school_class.grade <= 12
+        # Every grade of every school has its classes, 1班 first, each with a head teacher.
+        for org in demo.SCHOOLS:
+            assert org.grades is not None
+            school = Organisation.objects.get(name=org.name)
+            grades = set(SchoolClass.objects.filter(school=school).values_list("grade", flat=True))
+            assert grades == set(range(org.grades[0], org.grades[1] + 1))
+        assert not SchoolClass.objects.filter(head_teacher="").exists()
+        assert SchoolClass.objects.filter(name="1班").count() == sum(
+            o.grades[1] - o.grades[0] + 1 for o in demo.SCHOOLS if o.grades
+        )
+        # A class is opened for every 45 or so pupils (55 in senior secondary).
+        for school_class in SchoolClass.objects.all():
+            assert school_class.pupils.count() <= 55
+        assert Minor.objects.filter(boarding=True, school_class__grade__gte=7).exists()
+
+    def test_it_groups_siblings_in_households(self) -> None:
+        sizes = Counter(
+            Minor.objects.exclude(household=None).values_list("household_id", flat=True)
+        )
+        assert Minor.objects.filter(household=None).count() == 0
+        assert set(sizes.values()) == {1, 2, 3}
+        assert sum(1 for n in sizes.values() if n > 1) > len(sizes) * 0.3
+        for household in Household.objects.filter(pk__in=[k for k, n in sizes.items() if n > 1])[
+            :50
+        ]:
+            members = list(household.members.all())
+            assert {m.area_code for m in members} == {household.area_code}
+            assert {m.address for m in members} == {household.address}
+            fathers = {
+                g.name for g in Guardian.objects.filter(minor__in=members, relation="father")
+            }
+            assert len(fathers) == 1
+        assert Household.objects.exclude(village_contact="").count() == Household.objects.count()
+        assert Household.objects.filter(assistance=Household.Assistance.MINIMUM_LIVING).exists()
+
+    def test_it_derives_every_category_by_rule_in_realistic_shares(self) -> None:
+        open_now = CategoryMembership.objects.filter(valid_to=None)
+        counts = Counter(open_now.values_list("category", flat=True))
+        assert set(counts) == set(Category.values)
+        # Derived by the rule engine from the facts, never written by the loader; only
+        # 重点帮扶对象, which no rule derives, is set by the child director by hand.
+        derived = open_now.exclude(category=Category.KEY_ASSISTANCE)
+        assert set(derived.values_list("source", flat=True)) == {"rule"}
+        assert set(derived.values_list("rule_version", flat=True)) == {1}
+        assert all(m.reason for m in derived)
+        manual = open_now.filter(category=Category.KEY_ASSISTANCE)
+        assert set(manual.values_list("source", "created_by__username")) == {
+            ("manual", "child_director")
+        }
+        share = {category: n / SEEDED for category, n in counts.items()}
+        assert 0.03 < share[Category.RURAL_LEFT_BEHIND] < 0.2
+        assert 0 < share[Category.URBAN_LEFT_BEHIND] < share[Category.RURAL_LEFT_BEHIND]
+        assert 0.01 < share[Category.MIGRANT] < 0.12
+        assert 0 < share[Category.ORPHAN] < 0.01
+        assert 0 < share[Category.DE_FACTO_UNSUPPORTED] < 0.015
+        assert 0.02 < share[Category.IN_DIFFICULTY] < 0.15
+        buckets = set(
+            open_now.filter(category=Category.IN_DIFFICULTY).values_list("bucket", flat=True)
+        )
+        assert {"A", "B", "C"} <= buckets
+        # The demo child director's village shows every category.
+        village = set(
+            open_now.filter(minor__area_code=demo.DEMO_VILLAGE).values_list("category", flat=True)
+        )
+        assert village == set(Category.values) - {Category.URBAN_LEFT_BEHIND}
+
+    def test_it_dates_the_registrations_back_to_the_screenings(self) -> None:
+        today = timezone.localdate()
+        registered = [m.created_at.date() for m in Minor.objects.all()]
+        assert sum(day < today for day in registered) > SEEDED * 0.9
+        assert all(day <= today for day in registered)
+        # The child director's own registrations are today's, as the audit log says.
+        created = AuditEvent.objects.filter(
+            action=AuditEvent.Action.CREATE, object_type="people.minor"
+        )
+        assert created.count() == demo.REGISTERED_BY_DIRECTOR
+        ids = [event.minor_id for event in created if event.minor_id is not None]
+        assert {m.created_at.date() for m in Minor.objects.filter(pk__in=ids)} == {today}
 
     def test_it_encrypts_and_indexes_the_bulk_loaded_id_numbers(self) -> None:
         minor = Minor.objects.exclude(id_number_index=None).order_by("-pk").first()
@@ -255,6 +347,16 @@ class TestSeededDistrict:
         assert "冷水滩" not in raw_address
         for row in Minor.objects.exclude(id_number_index=None):
             assert passes_mod_11_2(row.id_number)
+        # Guardians are written by one executemany: still encrypted like save().
+        guardian = next(g for g in Guardian.objects.order_by("-pk") if g.phone and g.id_number)
+        assert passes_mod_11_2(guardian.id_number)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT phone, id_number FROM people_guardian WHERE id = %s", [guardian.pk]
+            )
+            raw_phone, raw_id = cursor.fetchone()
+        assert raw_phone.startswith("cc1$") and guardian.phone not in raw_phone
+        assert raw_id.startswith("cc1$") and guardian.id_number not in raw_id
 
     def test_it_reports_the_staff_counts_through_the_stats_command(self) -> None:
         today = timezone.localdate().isoformat()
@@ -265,10 +367,11 @@ class TestSeededDistrict:
         townships = Division.objects.within("431103").filter(level="township").count()
         villages = Division.objects.within("431103").filter(level="village").count()
         schools = Organisation.objects.filter(kind=Organisation.Kind.SCHOOL).count()
+        kindergartens = sum(org.is_kindergarten for org in demo.SCHOOLS)
         assert townships == 18
         assert values["staff.child_supervisors"] == townships
         assert values["staff.child_directors"] == villages
-        assert values["staff.school_psych_teachers"] == schools
+        assert values["staff.school_psych_teachers"] == schools - kindergartens
         assert values["staff.social_workers"] == 2
         assert values["staff.counselors"] == 2
         assert values["staff.family_educators"] == 1

@@ -1,9 +1,12 @@
-"""Load the demo district 冷水滩区: regions, organisations, staff of every role, minors.
+"""Load the demo district 冷水滩区: regions, organisations, staff of every role, schools
+with their classes, and minors in households with their guardians, whose categories
+the rule engine then derives.
 
     manage.py seed_demo [--minors 500] [--seed 2026] [--if-empty]
 
-Deterministic for a seed; all or nothing. ``--if-empty`` (used by ``make demo``)
-does nothing when the demo, or any other account or child, is already there.
+Deterministic for a seed; all or nothing; ``--minors 100000`` takes a few minutes.
+``--if-empty`` (used by ``make demo``) does nothing when the demo, or any other
+account or child, is already there.
 Every demo account shares a published password, so production refuses it.
 """
 
@@ -77,7 +80,10 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo district loaded in {time.perf_counter() - started:.1f} s: "
                 f"{summary.divisions} divisions, {summary.organisations} organisations, "
-                f"{summary.users} accounts, {summary.minors} minors."
+                f"{summary.users} accounts, {summary.classes} classes, "
+                f"{summary.households} households, {summary.minors} minors, "
+                f"{summary.guardians} guardians; categories derived for "
+                f"{summary.categorised} minors."
             )
         )
         self.stdout.write("Sign-in names and the password: python manage.py demo_logins")

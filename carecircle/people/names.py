@@ -17,6 +17,7 @@ surnames (乐 Lè / Yuè) are left to pypinyin.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
@@ -52,6 +53,9 @@ def _words(name: str) -> list[str]:
     return [word.lower() for token in tokens for word in _WORD.findall(token)]
 
 
+# Names repeat across a district, and pypinyin is the slowest step of registering a
+# child: a roster import or the demo loader asks for the same name many times.
+@lru_cache(maxsize=65_536)
 def name_keys(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of ``name``, e.g. ("zhangsan", "zs") for 张三."""
     words = _words(name)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -382,7 +383,11 @@ class Layout:
         return tuple(c for c in self.columns if not c.export_only)
 
     def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
+        return self._by_key[key]
+
+    @cached_property
+    def _by_key(self) -> dict[str, Column]:
+        return {c.key: c for c in self.columns}
 
     def match(self, header: str) -> Column | None:
         folded = fold(header)

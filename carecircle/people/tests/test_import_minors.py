@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date
 from typing import Any
 
@@ -292,6 +293,45 @@ def test_it_refuses_an_id_number_excel_turned_into_a_number(district: dict[str, 
 def test_it_refuses_a_formula_cell_in_a_workbook(district: dict[str, Any]) -> None:
     report = import_minors(actor=None, data=xlsx([child(现居住地址="=A1&B1")]), filename="a.xlsx")
     assert [(p.row, p.column) for p in report.problems] == [(4, "现居住地址")]
+
+
+def _rewrite_sheet(data: bytes, change: Any) -> bytes:
+    """The workbook with its first worksheet's XML passed through ``change``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = change(body)
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+def test_it_refuses_a_formula_saved_with_its_result(district: dict[str, Any]) -> None:
+    """Excel stores a formula with its last result; the result must not slip in as data."""
+    data = _rewrite_sheet(
+        xlsx([child(现居住地址="=A1&B1")]),
+        lambda xml: xml.replace(b"<f>A1&amp;B1</f><v />", b"<f>A1&amp;B1</f><v>x</v>"),
+    )
+    assert b"<v>x</v>" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    report = import_minors(actor=None, data=data, filename="a.xlsx")
+    assert [(p.row, p.column) for p in report.problems] == [(4, "现居住地址")]
+
+
+@pytest.mark.parametrize(
+    ("xml", "found"),
+    [
+        (b'<c r="A1"><f>SUM(B1)</f><v>1</v></c>', True),
+        (b'<c r="A1"><x:f t="shared" si="0"/><x:v>1</x:v></c>', True),
+        (b'<c r="A1" t="inlineStr"><is><t>&lt;f&gt;</t></is></c>', False),
+        (b'<c r="A1"><v>1</v></c><foo/>', False),
+    ],
+)
+def test_it_finds_formulas_whatever_the_namespace_prefix(xml: bytes, found: bool) -> None:
+    from carecircle.people.imports.files import check_zip
+
+    data = _rewrite_sheet(xlsx([child()]), lambda body: body.replace(b"</sheetData>", b"") + xml)
+    assert check_zip(data) is found
 
 
 def test_it_warns_but_imports_when_the_id_number_disagrees_with_birth_date_and_sex(

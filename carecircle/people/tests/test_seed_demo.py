@@ -325,7 +325,7 @@ class TestSeededDistrict:
 
     def test_it_dates_the_registrations_back_to_the_screenings(self) -> None:
         today = timezone.localdate()
-        registered = [m.created_at.date() for m in Minor.objects.all()]
+        registered = [timezone.localtime(m.created_at).date() for m in Minor.objects.all()]
         assert sum(day < today for day in registered) > SEEDED * 0.9
         assert all(day <= today for day in registered)
         # The child director's own registrations are today's, as the audit log says.
@@ -334,7 +334,9 @@ class TestSeededDistrict:
         )
         assert created.count() == demo.REGISTERED_BY_DIRECTOR
         ids = [event.minor_id for event in created if event.minor_id is not None]
-        assert {m.created_at.date() for m in Minor.objects.filter(pk__in=ids)} == {today}
+        assert {
+            timezone.localtime(m.created_at).date() for m in Minor.objects.filter(pk__in=ids)
+        } == {today}
 
     def test_it_encrypts_and_indexes_the_bulk_loaded_id_numbers(self) -> None:
         minor = Minor.objects.exclude(id_number_index=None).order_by("-pk").first()

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "carecircle.audit",
     "carecircle.notifications",
     "carecircle.people",
+    "carecircle.screening",
     "carecircle.stats",
 ]
 
@@ -369,6 +370,18 @@ CARECIRCLE_MIN_CELL = envint("CARECIRCLE_MIN_CELL", 5)
 # More distinct children opened by one user within an hour than this raises an alert
 # to the auditors and district administrators over that user (SECURITY.md AL-6).
 CARECIRCLE_BROWSING_ALERT = envint("CARECIRCLE_BROWSING_ALERT", 50)
+
+# Screening (README "Screening"): a deployment's own instrument files, cut-offs that
+# replace the published ones (JSON), follow-up time limits, the code-guessing throttle.
+if envstr("CARECIRCLE_INSTRUMENTS_DIR"):
+    CARECIRCLE_INSTRUMENTS_DIR = envstr("CARECIRCLE_INSTRUMENTS_DIR")
+if envstr("CARECIRCLE_INSTRUMENT_CUTOFFS"):
+    CARECIRCLE_INSTRUMENT_CUTOFFS = envstr("CARECIRCLE_INSTRUMENT_CUTOFFS")
+CARECIRCLE_SCREENING_ACK_HOURS = envint("CARECIRCLE_SCREENING_ACK_HOURS", 24)
+CARECIRCLE_SCREENING_RED_DAYS = envint("CARECIRCLE_SCREENING_RED_DAYS", 3)
+CARECIRCLE_SCREENING_YELLOW_DAYS = envint("CARECIRCLE_SCREENING_YELLOW_DAYS", 7)
+CARECIRCLE_CODE_ATTEMPTS = envint("CARECIRCLE_CODE_ATTEMPTS", 10)
+CARECIRCLE_CODE_ATTEMPTS_WINDOW = envint("CARECIRCLE_CODE_ATTEMPTS_WINDOW", 600)
 
 LOGGING = {
     "version": 1,

@@ -5,12 +5,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from carecircle.accounts import api as accounts_api
 from carecircle.people import api as people_api
 from carecircle.people import import_api as people_import_api
+from carecircle.screening import api as screening_api
 
 api_v1 = [
     path("me/", accounts_api.me, name="me"),
     path("minors/", people_api.MinorList.as_view(), name="minor-list"),
     path("minors/import/", people_import_api.MinorImport.as_view(), name="minor-import"),
     path("minors/<int:pk>/", people_api.MinorDetail.as_view(), name="minor-detail"),
+    path(
+        "screening/submissions/", screening_api.ScreeningSubmit.as_view(), name="screening-submit"
+    ),
+    path("screening/results/", screening_api.ResultList.as_view(), name="screening-result-list"),
+    path(
+        "screening/results/<int:pk>/",
+        screening_api.ResultDetail.as_view(),
+        name="screening-result-detail",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a separate file, so the strict CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -22,6 +32,10 @@ urlpatterns = [
     path("audit/", include("carecircle.audit.urls")),
     path("stats/", include("carecircle.stats.urls")),
     path("notifications/", include("carecircle.notifications.urls")),
+    path("screening/key-targets/", include("carecircle.screening.target_urls")),
+    path("screening/", include("carecircle.screening.urls")),
+    path("screening/reports/", include("carecircle.screening.report_urls")),
+    path("q/", include("carecircle.screening.public_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
+from carecircle.screening.permissions import campaign_schools
+from carecircle.screening.reports import reads_reports
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -17,6 +19,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [{"url": reverse("accounts:home"), "label": _("Home")}]
     if perms.sees_child_data(user):
         items.append({"url": reverse("people:minor-list"), "label": _("Children")})
+    schools, prefixes = campaign_schools(user)
+    if schools or prefixes:
+        items.append({"url": reverse("screening:campaign-list"), "label": _("Screening")})
+        items.append({"url": reverse("screening:follow-ups"), "label": _("Follow-ups")})
+        items.append({"url": reverse("key-targets:list"), "label": _("Key targets")})
+    if reads_reports(user):
+        items.append(
+            {"url": reverse("screening-reports:school-list"), "label": _("Screening reports")}
+        )
     if perms.can_view_stats(user):
         items.append({"url": reverse("stats:indicator-list"), "label": _("Statistics")})
     if perms.can_read_audit(user):

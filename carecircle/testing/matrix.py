@@ -71,7 +71,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -177,7 +177,7 @@ SELF_OBJECTS = frozenset({"self", "asg_self"})
 # school (``people/school_views.py``), a class with its school. School A sits in
 # 431103101, school B in 431103102, school C in 零陵区 431102001; a village's
 # child director reaches no school page.
-REGISTRY_KINDS = ("guardian", "household", "school", "class")
+REGISTRY_KINDS: tuple[str, ...] = ("guardian", "household", "school", "class")
 for _kind in ("guardian", "household"):
     OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in OBJECTS["minor"])
     SEEN[_kind] = {
@@ -197,6 +197,37 @@ SEEN["class"] = {
 }
 OBJECTS["school"] = ("school_a", "school_b", "school_c")
 OBJECTS["class"] = ("class_a", "class_b", "class_c")
+
+# Screening (issue 4): a campaign at each school A, B and C with a red-critical
+# result and its follow-up. Campaigns and follow-ups are reached by whoever runs
+# campaigns at the school: its psychology teacher, and center staff and counselors
+# whose division covers it (``screening/permissions.py``).
+RUNS_CAMPAIGNS = frozenset({R.SCHOOL_PSYCH_TEACHER, R.CENTER_STAFF, R.COUNSELOR})
+REGISTRY_KINDS += ("campaign", "follow_up", "participant", "result")
+for _kind in ("campaign", "follow_up", "participant", "result"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in ("a", "b", "c"))
+    SEEN[_kind] = {
+        **{
+            (role, "A"): frozenset({f"{_kind}_a", f"{_kind}_b"})
+            for role in (R.CENTER_STAFF, R.COUNSELOR)
+        },
+        **{(role, "B"): frozenset({f"{_kind}_c"}) for role in (R.CENTER_STAFF, R.COUNSELOR)},
+        (R.SCHOOL_PSYCH_TEACHER, "A"): frozenset({f"{_kind}_a"}),
+        (R.SCHOOL_PSYCH_TEACHER, "B"): frozenset({f"{_kind}_b"}),
+    }
+
+# Key assistance targets: each screened minor (``screened_a`` is minor a, reached as
+# its campaign is) already has an open target ``key_target_a``; counselors and the
+# school's psychology teacher confirm and end them.
+CONFIRMS_TARGETS = frozenset({R.COUNSELOR, R.SCHOOL_PSYCH_TEACHER})
+REPORT_READERS = RUNS_CAMPAIGNS | {R.SCHOOL_ADMIN}
+REGISTRY_KINDS += ("screened", "key_target")
+for _kind in ("screened", "key_target"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in ("a", "b", "c"))
+    SEEN[_kind] = {
+        key: frozenset(label.replace("campaign_", f"{_kind}_") for label in labels)
+        for key, labels in SEEN["campaign"].items()
+    }
 
 # A division inside each side's sysadmin scope, for forms that name one.
 HOME_DIVISION = {"A": "431103101", "B": "431102001"}
@@ -559,6 +590,123 @@ TABLE: dict[str, Route] = {
             writes=True,
         ),
     ),
+    # The pupils' questionnaire behind a one-time code: public, and without a code in
+    # the session every step leads back to the code form (an empty form is re-shown).
+    "questionnaire:start": Route(
+        PUBLIC, Expect("GET", OK, anonymous=OK), Expect("POST", OK, anonymous=OK, data={})
+    ),
+    "questionnaire:answer": Route(
+        PUBLIC,
+        Expect("GET", to("questionnaire:start"), anonymous=to("questionnaire:start")),
+        Expect("POST", to("questionnaire:start"), anonymous=to("questionnaire:start"), data={}),
+    ),
+    "questionnaire:thanks": Route(PUBLIC, Expect("GET", OK, anonymous=OK)),
+    # Screening campaigns (issue 4 item 4): the school's psychology teacher and the
+    # centre's staff and counselors. Empty forms are re-shown; issuing codes and
+    # closing write; empty consent forms change nothing. ``class_pk`` 0 is "pupils
+    # without a class", where the world's participants are.
+    "screening:campaign-list": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS)),
+    "screening:campaign-create": Route(
+        CHILDREN,
+        Expect("GET", OK, RUNS_CAMPAIGNS),
+        Expect("POST", OK, RUNS_CAMPAIGNS, data={}),
+    ),
+    "screening:campaign-scope": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS)),
+    "screening:campaign-detail": Route(
+        CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, objects="campaign")
+    ),
+    "screening:campaign-progress": Route(
+        CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, objects="campaign")
+    ),
+    "screening:campaign-issue": Route(
+        CHILDREN,
+        _wrong_get("campaign"),
+        Expect(
+            "POST",
+            to("screening:campaign-detail"),
+            RUNS_CAMPAIGNS,
+            objects="campaign",
+            writes=True,
+        ),
+    ),
+    "screening:campaign-close": Route(
+        CHILDREN,
+        _wrong_get("campaign"),
+        Expect(
+            "POST",
+            to("screening:campaign-detail"),
+            RUNS_CAMPAIGNS,
+            objects="campaign",
+            writes=True,
+        ),
+    ),
+    "screening:class-detail": Route(
+        CHILDREN,
+        Expect("GET", OK, RUNS_CAMPAIGNS, objects="campaign", kwargs={"class_pk": "0"}),
+    ),
+    "screening:class-sheet": Route(
+        CHILDREN,
+        Expect("GET", OK, RUNS_CAMPAIGNS, objects="campaign", kwargs={"class_pk": "0"}),
+    ),
+    "screening:class-consent": Route(
+        CHILDREN,
+        _wrong_get("campaign", class_pk="0"),
+        Expect(
+            "POST",
+            to("screening:class-detail"),
+            RUNS_CAMPAIGNS,
+            objects="campaign",
+            kwargs={"class_pk": "0"},
+        ),
+    ),
+    "screening:participant-consent": Route(
+        CHILDREN,
+        _wrong_get("participant"),
+        Expect("POST", to("screening:class-detail"), RUNS_CAMPAIGNS, objects="participant"),
+    ),
+    # The screening API: a submission's credential is the pupil's one-time code in a
+    # JSON body (the form-encoded probe is refused, 415, for everyone alike);
+    # results are read by those who run campaigns, in scope.
+    "api:screening-submit": Route(
+        PUBLIC,
+        Expect("GET", WRONG_METHOD, anonymous=WRONG_METHOD),
+        Expect("POST", "415", anonymous="415"),
+    ),
+    "api:screening-result-list": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, **_API)),
+    "api:screening-result-detail": Route(
+        CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, objects="result", **_API)
+    ),
+    # Screening reports (aggregates): those who run campaigns and the school's
+    # administrator (small cells hidden), per school reached.
+    "screening-reports:school-list": Route(STATS, Expect("GET", OK, REPORT_READERS)),
+    "screening-reports:school-detail": Route(
+        STATS, Expect("GET", OK, REPORT_READERS, objects="school")
+    ),
+    "screening-reports:school-export": Route(
+        STATS, Expect("GET", OK, REPORT_READERS, objects="school")
+    ),
+    # Screening follow-ups: those who run campaigns, at their schools; a POST without
+    # an action is refused (400) and changes nothing.
+    "screening:follow-ups": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS)),
+    "screening:follow-up": Route(
+        CHILDREN,
+        Expect("GET", OK, RUNS_CAMPAIGNS, objects="follow_up"),
+        Expect("POST", INVALID, RUNS_CAMPAIGNS, objects="follow_up"),
+    ),
+    # Key assistance targets: the list for those who run campaigns; confirming (the
+    # world's minors already are targets: refused with a message, nothing written)
+    # and ending (no reason given: 400) for counselors and psychology teachers.
+    "key-targets:list": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS)),
+    "key-targets:confirm": Route(
+        CHILDREN,
+        _wrong_get("screened"),
+        Expect("POST", to("key-targets:list"), CONFIRMS_TARGETS, objects="screened"),
+    ),
+    "key-targets:end": Route(
+        CHILDREN,
+        _wrong_get("key_target"),
+        Expect("POST", INVALID, CONFIRMS_TARGETS, objects="key_target"),
+    ),
     "accounts:user-action": Route(
         ACCOUNTS,
         _wrong_get("account", action="deactivate"),
@@ -683,6 +831,7 @@ def build_world() -> World:
     }
     notification = Notification.objects.create(recipient=accounts["acct_a"], title="Bystander")
     registry = _build_registry(district, minors, organisations["org_c"])
+    registry.update(_build_screening(registry, minors, personas["counselor"]))
     return World(
         personas=personas,
         other_personas=other_personas,
@@ -719,3 +868,67 @@ def _build_registry(
         registry[f"school_{label}"] = school
         registry[f"class_{label}"] = SchoolClass.objects.create(school=school, grade=1, name="1")
     return registry
+
+
+def _build_screening(
+    registry: dict[str, Any], minors: dict[str, Any], organiser: User
+) -> dict[str, Any]:
+    """At each school a campaign whose pupil (minor a, b, c) gave a red-critical answer."""
+    from django.utils import timezone
+
+    from carecircle.screening.models import (
+        Campaign,
+        CampaignInstrument,
+        FollowUp,
+        KeyTarget,
+        Participant,
+        Response,
+    )
+
+    now = timezone.now()
+    built: dict[str, Any] = {}
+    for label in ("a", "b", "c"):
+        school = registry[f"school_{label}"]
+        campaign = Campaign.objects.create(
+            name=f"Campaign {label}",
+            school=school,
+            opens_at=now,
+            closes_at=now + timedelta(days=7),
+            basis=Campaign.Basis.STATUTORY,
+            statutory_basis="test",
+            status=Campaign.Status.OPEN,
+            created_by=organiser,
+        )
+        CampaignInstrument.objects.create(
+            campaign=campaign, code="PHQ9", version=1, min_age=0, max_age=18
+        )
+        participant = Participant.objects.create(
+            campaign=campaign,
+            minor=minors[label],
+            code=f"CODE{label.upper()}",
+            code_digest=f"digest-{label}",
+            consent=Participant.Consent.NOT_NEEDED,
+        )
+        response = Response.objects.create(
+            participant=participant,
+            code="PHQ9",
+            version=1,
+            submitted_at=now,
+            triage=Response.Triage.RED_CRITICAL,
+        )
+        built[f"campaign_{label}"] = campaign
+        built[f"participant_{label}"] = participant
+        built[f"result_{label}"] = response
+        built[f"screened_{label}"] = minors[label]
+        built[f"key_target_{label}"] = KeyTarget.objects.create(
+            minor=minors[label], reasons=["test"], confirmed_by=organiser, confirmed_at=now
+        )
+        built[f"follow_up_{label}"] = FollowUp.objects.create(
+            response=response,
+            minor=minors[label],
+            school=school,
+            level=Response.Triage.RED_CRITICAL,
+            kind=FollowUp.Kind.ACKNOWLEDGE,
+            due_at=now + timedelta(hours=24),
+        )
+    return built

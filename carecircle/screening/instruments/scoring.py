@@ -1,0 +1,350 @@
+"""``score``: one questionnaire's answers in, a ``Result`` out.
+
+Answers stay raw (INSTRUMENTS.md §15.2): a reverse key or a blank counted as zero
+changes the value that enters a score, never the answer recorded. Nothing about bad
+answers is silent: each problem is reported, and a score is computed only when every
+one of its items has an allowed answer or is a blank the instrument's ``missing``
+policy counts as 0 (``blank_as_zero``, at most ``max_blank`` of them). A value
+outside an item's options is never read as 0.
+
+Rules still run on an invalid result, on what is there: a critical item that was
+answered escalates whatever else is wrong (ASQ: question 5 answered "Y" although the
+screen was negative is reported as a problem AND is critical, INSTRUMENTS.md §5).
+Only answers that cannot be matched to items (a list of the wrong length) stop
+everything, since any rule would then read the wrong question.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from carecircle.screening.instruments.errors import InstrumentError
+from carecircle.screening.instruments.model import SEVERITIES, Instrument, Item, localize
+from carecircle.screening.instruments.result import Problem, Result
+from carecircle.screening.instruments.rules import (
+    Rule,
+    Value,
+    describe,
+    format_value,
+    holds,
+    is_number,
+    references,
+)
+from carecircle.screening.instruments.triage import (
+    Finding,
+    band_reason,
+    critical_reason,
+    decide,
+    invalid_reason,
+    positive_reason,
+)
+
+
+class _Evaluation:
+    """The ``rules.Context`` of one set of answers and the scores computed from them."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        answers: Mapping[str, Value | None],
+        scores: Mapping[str, float | None],
+    ) -> None:
+        self.instrument = instrument
+        self.answers = answers
+        self.scores = scores
+        self._positives: dict[str, bool] = {}
+
+    @property
+    def scored_items(self) -> tuple[str, ...]:
+        return self.instrument.scored_items
+
+    def answer(self, item: str) -> Value | None:
+        return self.answers.get(item)
+
+    def score(self, key: str) -> float | None:
+        return self.scores.get(key)
+
+    def positive(self, key: str) -> bool:
+        # References are acyclic (checked at load), so plain memoised recursion ends.
+        if key not in self._positives:
+            screen = next(s for s in self.instrument.positive if s.key == key)
+            self._positives[key] = holds(screen.rule, self)
+        return self._positives[key]
+
+
+def score(instrument: Instrument, answers: Sequence[Any] | Mapping[str, Any]) -> Result:
+    """Score one set of answers: a list in item order, or a mapping item id → answer.
+
+    Numbers for rated items, codes such as "Y"/"N"/"R", ``None`` for a blank or an
+    item that was not shown.
+    """
+    values, problems = _read(instrument, answers)
+    if values is None:
+        return _unreadable(instrument, problems)
+    flagged = {p.item for p in problems}
+    hidden = _hidden(instrument, values)
+    # Under blank_as_zero a blank score item is not a problem by itself: it counts
+    # as 0, up to max_blank of them; other items follow their own ``required``.
+    zero_blanks = instrument.missing_policy == "blank_as_zero"
+    blanks = []
+    for item in instrument.items:
+        if item.id in flagged:
+            continue
+        if item.id in hidden:
+            if values[item.id] is not None:
+                problems.append(_problem("hidden", item))
+        elif values[item.id] is None:
+            if zero_blanks and item.id in instrument.score_items:
+                blanks.append(item.id)
+            elif item.required:
+                problems.append(_problem("blank", item))
+    zeros = frozenset(blanks)
+    if len(blanks) > (instrument.max_blank or 0):
+        zeros = frozenset()
+        message = ngettext(
+            "%(blanks)d item is blank; at most %(max)d may be.",
+            "%(blanks)d items are blank; at most %(max)d may be.",
+            len(blanks),
+        ) % {
+            "blanks": len(blanks),
+            "max": instrument.max_blank or 0,
+        }
+        problems.append(Problem("too_many_blanks", message))
+    scores = _scores(instrument, values, zeros=zeros)
+    return _result(instrument, values, scores, problems)
+
+
+def _read(
+    instrument: Instrument, answers: Sequence[Any] | Mapping[str, Any]
+) -> tuple[dict[str, Value | None] | None, list[Problem]]:
+    """The answers by item id (a bad value read as blank) and the problems found."""
+    items = instrument.items
+    if isinstance(answers, Mapping):
+        problems = [
+            Problem(
+                "unknown_item",
+                _("%(code)s has no item %(item)s.") % {"code": instrument.code, "item": key},
+                str(key),
+            )
+            for key in answers
+            if key not in instrument.items_by_id
+        ]
+        raw = [answers.get(item.id) for item in items]
+    elif isinstance(answers, Sequence) and not isinstance(answers, str | bytes):
+        problems = []
+        # A list may stop before trailing optional, unscored items (PHQ-9's difficulty
+        # question): published worked examples leave them out.
+        shortest = len(items)
+        while shortest > 0 and not items[shortest - 1].required and not items[shortest - 1].scored:
+            shortest -= 1
+        if not shortest <= len(answers) <= len(items):
+            expected = str(len(items)) if shortest == len(items) else f"{shortest}–{len(items)}"
+            message = _("%(code)s has %(expected)s items, but %(got)d answers were given.") % {
+                "code": instrument.code,
+                "expected": expected,
+                "got": len(answers),
+            }
+            return None, [Problem("count", message)]
+        raw = [*answers, *([None] * (len(items) - len(answers)))]
+    else:
+        raise InstrumentError(
+            _("Answers must be a list in item order or a mapping of item id to answer.")
+        )
+    values: dict[str, Value | None] = {}
+    for item, answer in zip(items, raw, strict=True):
+        value = _normalise(answer)
+        if answer is not None and (value is None or not _allowed(item, value)):
+            problems.append(_value_problem(item, answer))
+            value = None
+        values[item.id] = value
+    return values, problems
+
+
+def _normalise(answer: Any) -> Value | None:
+    """JSON's 2.0 is the answer 2; anything that is not an int or a code is not an answer."""
+    if isinstance(answer, float) and answer.is_integer():
+        return int(answer)
+    if is_number(answer) or isinstance(answer, str):
+        return answer
+    return None
+
+
+def _allowed(item: Item, value: Value) -> bool:
+    return (is_number(value), value) in item.option_set.allows
+
+
+def _value_problem(item: Item, answer: Any) -> Problem:
+    allowed = ", ".join(json.dumps(v, ensure_ascii=False) for v in item.option_set.values)
+    message = _(
+        "Item %(number)d (%(item)s): %(value)s is not an allowed answer; allowed: %(allowed)s."
+    ) % {
+        "number": item.number,
+        "item": item.id,
+        "value": json.dumps(answer, ensure_ascii=False, default=str),
+        "allowed": allowed,
+    }
+    return Problem("value", message, item.id)
+
+
+def _problem(kind: str, item: Item) -> Problem:
+    if kind == "blank":
+        text = _("Item %(number)d (%(item)s) is required but blank.")
+    else:
+        text = _("Item %(number)d (%(item)s) is answered, but the earlier answers skip it.")
+    return Problem(kind, text % {"number": item.number, "item": item.id}, item.id)
+
+
+def hidden_items(instrument: Instrument, answers: Mapping[str, Any]) -> set[str]:
+    """The items skip logic hides given the answers so far (a partial mapping is fine):
+    the pages a pupil answers ask exactly what scoring expects."""
+    return _hidden(instrument, {item.id: answers.get(item.id) for item in instrument.items})
+
+
+def _hidden(instrument: Instrument, values: Mapping[str, Value | None]) -> set[str]:
+    """The items whose ``show_if`` fails on the answers before them."""
+    hidden = set()
+    for n, item in enumerate(instrument.items):
+        if item.show_if is None:
+            continue
+        before = {i.id: values[i.id] for i in instrument.items[:n]}
+        scores = _scores(instrument, before, zeros=frozenset())
+        if not holds(item.show_if, _Evaluation(instrument, before, scores)):
+            hidden.add(item.id)
+    return hidden
+
+
+def _scores(
+    instrument: Instrument, values: Mapping[str, Value | None], *, zeros: frozenset[str]
+) -> dict[str, float | None]:
+    """Each score, or None when one of its items has no valid answer.
+
+    ``zeros`` are the blank items that count as 0 (blank_as_zero, within the limit);
+    any other blank, or an answer that was not allowed, leaves the score undefined.
+    """
+    found: dict[str, float | None] = {}
+    for key, definition in instrument.scores.items():
+        parts: list[int] = []
+        for item_id in definition.items:
+            value = values.get(item_id)
+            if isinstance(value, int):
+                parts.append(instrument.items_by_id[item_id].scored_value(value))
+            elif item_id in zeros:
+                parts.append(0)
+            else:
+                break
+        else:
+            mean = definition.method == "mean"
+            found[key] = round(sum(parts) / len(parts), 2) if mean else sum(parts)
+            continue
+        found[key] = None
+    return found
+
+
+def _result(
+    instrument: Instrument,
+    values: dict[str, Value | None],
+    scores: dict[str, float | None],
+    problems: list[Problem],
+) -> Result:
+    evaluation = _Evaluation(instrument, values, scores)
+    findings: list[Finding] = []
+    critical_items = []
+    for screen in instrument.critical:
+        if holds(screen.rule, evaluation):
+            critical_items.append(screen.key)
+            rule, evidence = _explain(instrument, screen.rule, evaluation)
+            reason = critical_reason(localize(screen.label), rule, evidence)
+            findings.append(Finding("critical", screen.key, reason))
+    positive = []
+    for screen in instrument.positive:
+        if evaluation.positive(screen.key):
+            positive.append(screen.key)
+            rule, evidence = _explain(instrument, screen.rule, evaluation)
+            reason = positive_reason(localize(screen.label), rule, evidence)
+            findings.append(Finding("positive", screen.key, reason))
+    bands: dict[str, str] = {}
+    severities = []
+    for band in instrument.bands:
+        value = scores.get(band.on)
+        if band.on in bands or value is None or not band.min <= value <= band.max:
+            continue
+        bands[band.on] = band.key
+        severities.append(band.severity)
+        reason = band_reason(
+            localize(band.label), _score_name(instrument, band.on), format_value(value)
+        )
+        findings.append(Finding("band", band.key, reason, band.severity))
+    if problems:
+        findings.append(Finding("invalid", "", invalid_reason([p.message for p in problems])))
+    return Result(
+        code=instrument.code,
+        version=instrument.version,
+        answers=values,
+        total=scores.get("total"),
+        subscales={s.key: scores.get(s.key) for s in instrument.subscales},
+        band=bands.get("total"),
+        bands=bands,
+        severity=max(severities, key=SEVERITIES.index) if severities else None,
+        positive=positive,
+        critical=bool(critical_items),
+        critical_items=critical_items,
+        valid=not problems,
+        problems=problems,
+        triage=decide(instrument.code, findings),
+    )
+
+
+def _unreadable(instrument: Instrument, problems: list[Problem]) -> Result:
+    return Result(
+        code=instrument.code,
+        version=instrument.version,
+        answers={},
+        total=None,
+        subscales={s.key: None for s in instrument.subscales},
+        band=None,
+        bands={},
+        severity=None,
+        positive=[],
+        critical=False,
+        critical_items=[],
+        valid=False,
+        problems=problems,
+        triage=decide(
+            instrument.code, [Finding("invalid", "", invalid_reason([p.message for p in problems]))]
+        ),
+    )
+
+
+def _score_name(instrument: Instrument, key: str) -> str:
+    if key == "total":
+        return _("total")
+    return next(localize(s.name) for s in instrument.subscales if s.key == key and s.name)
+
+
+def _explain(instrument: Instrument, rule: Rule, evaluation: _Evaluation) -> tuple[str, str]:
+    """The rule in words, and the answers and scores it read (through named screens)."""
+    items: list[str] = []
+    scores: list[str] = []
+    pending, seen = [rule], set()
+    while pending:
+        refs = references(pending.pop(0))
+        items += [i for i in refs.items if i not in items]
+        if refs.all_scored:
+            items += [i for i in instrument.scored_items if i not in items]
+        scores += [s for s in refs.scores if s not in scores]
+        for key in refs.positives:
+            if key not in seen:
+                seen.add(key)
+                pending += [s.rule for s in instrument.positive if s.key == key]
+    shown = [f"{i} = {_shown(evaluation.answer(i), _('blank'))}" for i in items]
+    shown += [f"{k} = {_shown(evaluation.score(k), _('not computed'))}" for k in scores]
+    return describe(rule, instrument.positive_label), ", ".join(shown)
+
+
+def _shown(value: object, missing: str) -> str:
+    return missing if value is None else format_value(value)

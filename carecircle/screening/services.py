@@ -1,0 +1,398 @@
+"""Writes of the screening app: campaigns, one-time codes, answers.
+
+Codes are ten characters of Crockford's base-32 alphabet (no I, L, O, U: nothing
+a pupil misreads on a printed sheet), 50 bits from ``secrets``; a pupil may type
+them in lower case and with spaces or dashes. Only their SHA-256 digest is looked
+up (PERFORMANCE.md G5), and the code is kept encrypted so that a class sheet can
+be printed again.
+
+A pupil's answers are saved as they go (``response_save``), so a questionnaire can
+be resumed with the same code; ``response_submit`` scores it once. A second submit
+— a double tap, a retry — changes nothing and returns the first result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carecircle.accounts.models import Organisation
+from carecircle.audit.models import AuditEvent
+from carecircle.audit.services import audit_record
+from carecircle.people.models import Minor, SchoolClass
+from carecircle.screening.followups import followup_open
+from carecircle.screening.instruments import InstrumentError, get_instrument, score
+from carecircle.screening.models import Campaign, CampaignInstrument, Participant, Response
+from carecircle.screening.permissions import can_run_campaigns
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+CONSENT_AGE = 14  # under 14 a guardian consents (个人信息保护法 art. 31)
+_NOT_CODE = re.compile(r"[\s\-]")
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def code_digest(code: str) -> str:
+    """The digest a typed code is looked up by: case, spaces and dashes do not matter."""
+    normal = _NOT_CODE.sub("", code).upper()
+    return hashlib.sha256(normal.encode("ascii", "replace")).hexdigest()
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    actor: Any,
+    school: Organisation,
+    name: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    basis: str,
+    instruments: Sequence[tuple[str, int, int]],
+    grades: Iterable[int] = (),
+    classes: Iterable[SchoolClass] = (),
+    statutory_basis: str = "",
+    notice_sent_on: date | None = None,
+) -> Campaign:
+    """Open a screening round at ``school``; ``instruments`` are (code, from age, to age)."""
+    if not can_run_campaigns(actor, school):
+        raise PermissionDenied(_("You cannot run screening campaigns at this school."))
+    errors: dict[str, list[str]] = {}
+    if closes_at <= opens_at:
+        errors.setdefault("closes_at", []).append(_("The campaign must close after it opens."))
+    if basis not in Campaign.Basis.values:
+        errors.setdefault("basis", []).append(_("Choose the legal basis of the screening."))
+    if basis == Campaign.Basis.STATUTORY and not statutory_basis.strip():
+        errors.setdefault("statutory_basis", []).append(
+            _("Write down the statutory basis: the law or document and its article.")
+        )
+    classes = list(classes)
+    if any(c.school_id != school.pk for c in classes):
+        errors.setdefault("classes", []).append(_("Every class must belong to the school."))
+    chosen: list[CampaignInstrument] = []
+    if not instruments:
+        errors.setdefault("instruments", []).append(_("Choose at least one instrument."))
+    for position, (code, low, high) in enumerate(instruments):
+        try:
+            instrument = get_instrument(code)
+        except InstrumentError:
+            errors.setdefault("instruments", []).append(
+                _("No instrument has the code %(code)s.") % {"code": code}
+            )
+            continue
+        if not 0 <= low <= high <= 18:
+            errors.setdefault("instruments", []).append(
+                _("The ages of %(code)s must run from 0 to 18, youngest first.") % {"code": code}
+            )
+        chosen.append(
+            CampaignInstrument(
+                code=instrument.code,
+                version=instrument.version,
+                min_age=low,
+                max_age=high,
+                position=position,
+            )
+        )
+    if len({c.code for c in chosen}) != len(chosen):
+        errors.setdefault("instruments", []).append(_("Each instrument may be chosen once."))
+    if errors:
+        raise ValidationError(errors)
+    campaign = Campaign.objects.create(
+        name=name,
+        school=school,
+        grades=sorted(set(grades)),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        basis=basis,
+        statutory_basis=statutory_basis.strip(),
+        notice_sent_on=notice_sent_on,
+        status=Campaign.Status.OPEN,
+        created_by=actor,
+    )
+    campaign.classes.set(classes)
+    for row in chosen:
+        row.campaign = campaign
+    CampaignInstrument.objects.bulk_create(chosen)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        object_type="screening.campaign",
+        object_id=campaign.pk,
+        details={"school": school.pk, "instruments": [c.code for c in chosen]},
+    )
+    return campaign
+
+
+def instruments_for(campaign: Campaign, minor: Minor, on: date) -> list[CampaignInstrument]:
+    """The campaign's instruments for the pupil's age on ``on``."""
+    age = _age(minor.birth_date, on)
+    return [i for i in campaign.instruments.all() if i.min_age <= age <= i.max_age]
+
+
+@transaction.atomic
+def participants_issue(*, actor: Any, campaign: Campaign) -> int:
+    """Give every pupil in the campaign's grades and classes who has an instrument for
+    their age a one-time code; returns how many were added (pupils already in keep
+    their codes)."""
+    if not can_run_campaigns(actor, campaign.school):
+        raise PermissionDenied(_("You cannot run screening campaigns at this school."))
+    day = timezone.localdate(campaign.opens_at)
+    pupils = Minor.objects.filter(school=campaign.school, status=Minor.Status.ACTIVE)
+    classes = list(campaign.classes.all())
+    if classes:
+        pupils = pupils.filter(school_class__in=classes)
+    if campaign.grades:
+        pupils = pupils.filter(school_class__grade__in=campaign.grades)
+    already = set(campaign.participants.values_list("minor_id", flat=True))
+    added: list[Participant] = []
+    for minor in pupils.exclude(pk__in=already).order_by("school_class_id", "name"):
+        if not instruments_for(campaign, minor, day):
+            continue
+        code = new_code()
+        needs_consent = (
+            campaign.basis == Campaign.Basis.GUARDIAN_CONSENT
+            and _age(minor.birth_date, day) < CONSENT_AGE
+        )
+        added.append(
+            Participant(
+                campaign=campaign,
+                minor=minor,
+                school_class_id=minor.school_class_id,
+                code=code,
+                code_digest=code_digest(code),
+                consent=(
+                    Participant.Consent.PENDING if needs_consent else Participant.Consent.NOT_NEEDED
+                ),
+            )
+        )
+    Participant.objects.bulk_create(added)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        object_type="screening.participant",
+        object_id=campaign.pk,
+        details={"campaign": campaign.pk, "issued": len(added)},
+    )
+    return len(added)
+
+
+def participant_by_code(code: str, *, now: datetime | None = None) -> Participant | None:
+    """The participant a typed code opens, or None: unknown code, campaign not open
+    now, code withdrawn or already submitted, or no consent yet. The caller shows the
+    same neutral page for every None, so that a guess learns nothing."""
+    now = now or timezone.now()
+    found = (
+        Participant.objects.select_related("campaign", "minor")
+        .filter(code_digest=code_digest(code))
+        .first()
+    )
+    if found is None or not found.may_answer:
+        return None
+    campaign = found.campaign
+    if campaign.status != Campaign.Status.OPEN or not campaign.opens_at <= now < campaign.closes_at:
+        return None
+    return found
+
+
+def _instrument(code: str, version: int) -> Any:
+    """The instrument a campaign chose, as long as its file still has that version: a
+    changed wording or scoring must not score answers given to the old one."""
+    instrument = get_instrument(code)
+    if instrument.version != version:
+        raise ValidationError(
+            _(
+                "The questionnaire %(code)s changed after the campaign opened; ask the "
+                "campaign's organiser to renew it."
+            )
+            % {"code": code}
+        )
+    return instrument
+
+
+def _check_answers(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any]:
+    known = {item.id: item for item in instrument.items}
+    kept: dict[str, Any] = {}
+    for key, value in answers.items():
+        item = known.get(key)
+        if item is None:
+            raise ValidationError(_("The questionnaire has no question %(id)s.") % {"id": key})
+        if value is not None and value not in {o.value for o in item.option_set.options}:
+            raise ValidationError(_("Question %(n)d has no such answer.") % {"n": item.number})
+        kept[key] = value
+    return kept
+
+
+@transaction.atomic
+def response_save(*, participant: Participant, code: str, answers: Mapping[str, Any]) -> Response:
+    """Keep the answers given so far (merged into those saved before)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not participant.may_answer:
+        raise ValidationError(_("This questionnaire can no longer be answered."))
+    chosen = participant.campaign.instruments.filter(code=code).first()
+    if chosen is None:
+        raise ValidationError(_("This questionnaire is not part of the campaign."))
+    instrument = _instrument(chosen.code, chosen.version)
+    response, _created = Response.objects.get_or_create(
+        participant=participant, code=chosen.code, defaults={"version": chosen.version}
+    )
+    if response.submitted_at is not None:
+        raise ValidationError(_("This questionnaire has already been submitted."))
+    saved = json.loads(response.answers or "{}")
+    saved.update(_check_answers(instrument, answers))
+    response.answers = json.dumps(saved, ensure_ascii=False)
+    response.save(update_fields=["answers", "updated_at"])
+    if participant.status == Participant.Status.ISSUED:
+        participant.status = Participant.Status.STARTED
+        participant.started_at = timezone.now()
+        participant.save(update_fields=["status", "started_at"])
+    return response
+
+
+@transaction.atomic
+def response_submit(
+    *, participant: Participant, code: str, answers: Mapping[str, Any], idempotency_key: str = ""
+) -> Response:
+    """Score and submit one questionnaire; a repeat returns the first submission."""
+    # Two submits of one pupil (a double tap, a retry) run one after the other.
+    list(Participant.objects.select_for_update().filter(pk=participant.pk).values_list("pk"))
+    done = Response.objects.filter(
+        participant=participant, code=code, submitted_at__isnull=False
+    ).first()
+    if done is not None:
+        return done
+    response = response_save(participant=participant, code=code, answers=answers)
+    instrument = _instrument(response.code, response.version)
+    result = score(instrument, json.loads(response.answers))
+    if not result.valid:
+        raise ValidationError(result.problems)
+    response.total = None if result.total is None else Decimal(str(round(result.total, 2)))
+    response.subscales = dict(result.subscales)
+    response.band = result.band or ""
+    response.positive = list(result.positive)
+    response.critical = result.critical
+    response.triage = result.triage.level
+    response.triage_reasons = [str(reason) for reason in result.triage.reasons]
+    response.submitted_at = timezone.now()
+    response.idempotency_key = idempotency_key[:64]
+    response.save()
+    # The pupil has no account: the event is the system's, naming the child and level.
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        object_type="screening.response",
+        object_id=response.pk,
+        minor_id=participant.minor_id,
+        details={"instrument": response.code, "triage": response.triage},
+        username="questionnaire",
+    )
+    followup_open(response)
+    participant = response.participant
+    campaign = participant.campaign
+    day = timezone.localdate(campaign.opens_at)
+    wanted = {i.code for i in instruments_for(campaign, participant.minor, day)}
+    answered = set(
+        participant.responses.filter(submitted_at__isnull=False).values_list("code", flat=True)
+    )
+    if wanted <= answered:
+        participant.status = Participant.Status.SUBMITTED
+        participant.submitted_at = response.submitted_at
+        participant.save(update_fields=["status", "submitted_at"])
+    return response
+
+
+OPEN_STATUSES = (Participant.Status.ISSUED, Participant.Status.STARTED)
+
+
+def _set_consent(actor: Any, participant: Participant, consent: str, on: date) -> None:
+    participant.consent = consent
+    participant.consent_on = on
+    participant.save(update_fields=["consent", "consent_on"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        object_type="screening.participant",
+        object_id=participant.pk,
+        minor_id=participant.minor_id,
+        fields=["consent", "consent_on"],
+        details={"campaign": participant.campaign_id, "consent": consent},
+    )
+
+
+def _consent_error(participant: Participant) -> str:
+    if participant.consent == Participant.Consent.NOT_NEEDED:
+        return _("This pupil needs no guardian consent.")
+    if participant.status not in OPEN_STATUSES:
+        return _("This pupil has already answered.")
+    return ""
+
+
+@transaction.atomic
+def participant_consent_record(
+    *, actor: Any, participant: Participant, consent: str, on: date
+) -> None:
+    """A guardian's answer for a pupil under 14, before the pupil answers."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not can_run_campaigns(actor, participant.campaign.school):
+        raise PermissionDenied(_("You cannot run screening campaigns at this school."))
+    if consent not in (Participant.Consent.GIVEN, Participant.Consent.REFUSED):
+        raise ValidationError(_("Record whether the guardian consented or refused."))
+    error = _consent_error(participant)
+    if error:
+        raise ValidationError(error)
+    _set_consent(actor, participant, consent, on)
+
+
+@transaction.atomic
+def class_consent_record(
+    *, actor: Any, campaign: Campaign, school_class: SchoolClass | None, on: date
+) -> int:
+    """Every pupil of the class still awaiting an answer: consented. Each one audited."""
+    if not can_run_campaigns(actor, campaign.school):
+        raise PermissionDenied(_("You cannot run screening campaigns at this school."))
+    waiting = (
+        campaign.participants.filter(school_class=school_class)
+        .exclude(status=Participant.Status.VOID)
+        .filter(consent=Participant.Consent.PENDING, status__in=OPEN_STATUSES)
+    )
+    changed = 0
+    for participant in waiting.select_for_update():
+        _set_consent(actor, participant, Participant.Consent.GIVEN, on)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def campaign_close(*, actor: Any, campaign: Campaign) -> None:
+    """Stop the campaign now: no code opens a questionnaire any more."""
+    if not can_run_campaigns(actor, campaign.school):
+        raise PermissionDenied(_("You cannot run screening campaigns at this school."))
+    now = timezone.now()
+    campaign.status = Campaign.Status.CLOSED
+    if campaign.opens_at < now < campaign.closes_at:
+        campaign.closes_at = now
+    campaign.save(update_fields=["status", "closes_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        object_type="screening.campaign",
+        object_id=campaign.pk,
+        fields=["status", "closes_at"],
+        details={"status": Campaign.Status.CLOSED},
+    )

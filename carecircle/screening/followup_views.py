@@ -31,7 +31,9 @@ from carecircle.screening.followups import (
     followup_acknowledge,
     followup_complete,
 )
-from carecircle.screening.models import FollowUp
+from carecircle.screening.instruments import InstrumentError, get_instrument
+from carecircle.screening.instruments.model import localize
+from carecircle.screening.models import FollowUp, Response
 from carecircle.screening.permissions import campaign_schools
 
 
@@ -65,6 +67,15 @@ def _get_follow_up_for_user(user: Any, pk: int) -> FollowUp:
         )
         raise Http404
     return found
+
+
+def _screen_labels(response: Response) -> list[str]:
+    """The positive screens' names in the viewer's language (their keys if the file is gone)."""
+    try:
+        screens = {s.key: localize(s.label) for s in get_instrument(response.code).positive}
+    except InstrumentError:
+        screens = {}
+    return [screens.get(key, key) for key in response.positive]
 
 
 @login_required
@@ -131,6 +142,7 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "follow_up": follow_up,
             "response": follow_up.response,
+            "positive": _screen_labels(follow_up.response),
             "overdue": follow_up.is_overdue(timezone.now()),
             "form": form,
         },

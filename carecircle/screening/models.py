@@ -232,7 +232,7 @@ class FollowUp(models.Model):
         INTERVIEW = "interview", _("Follow-up interview")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("follow-up state", "Waiting")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         DONE = "done", _("Done")
 

@@ -213,3 +213,21 @@ def browser_page(
             # a separate, async-context store; the test body's ORM calls opened one
             # there. Close it now, or PostgreSQL cannot drop the test database.
             connections.close_all()
+
+
+def sign_in(browser: BrowserPage, username: str, password: str) -> Any:
+    """Sign ``username`` in through the login and second-factor pages; the page after."""
+    import time
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page = browser.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    device = TOTPDevice.objects.get(user__username=username)
+    page.fill("input[name=otp_token]", totp_code(device.bin_key, at=time.time()))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    return page

@@ -4,16 +4,15 @@ the filter panel folded, htmx loading class options, the guardian form's conditi
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecircle.accounts.roles import Role
 from carecircle.people.models import Guardian, Minor, SchoolClass
-from carecircle.testing.browser import BrowserPage, totp_code
+from carecircle.testing.browser import BrowserPage
+from carecircle.testing.browser import sign_in as browser_sign_in
 from carecircle.testing.fixtures import AREA_A, PASSWORD, grant, make_user
 
 PHONE = {"width": 375, "height": 740}
@@ -25,16 +24,7 @@ def fits_the_screen(page: Any) -> bool:
 
 
 def sign_in(browser: BrowserPage, username: str) -> Any:
-    page = browser.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    device = TOTPDevice.objects.get(user__username=username)
-    page.fill("input[name=otp_token]", totp_code(device.bin_key, at=time.time()))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    return page
+    return browser_sign_in(browser, username, PASSWORD)
 
 
 @pytest.mark.e2e

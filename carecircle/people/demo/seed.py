@@ -60,6 +60,7 @@ class DemoSummary:
     guardians: int = 0
     classes: int = 0
     categorised: int = 0
+    screened: int = 0
 
 
 def demo_loaded() -> bool:
@@ -188,6 +189,11 @@ def demo_seed(
             username="seed_demo",
         )
         _activity(users, loaded.registered, orgs)
+        from carecircle.screening.demo import screening_demo_seed
+
+        screened = screening_demo_seed(
+            users=users, orgs=orgs, school_key=DEMO_SCHOOL, today=today, seed=seed
+        )
     return DemoSummary(
         divisions=division_count,
         organisations=len(orgs),
@@ -197,4 +203,5 @@ def demo_seed(
         guardians=loaded.guardians,
         classes=classes,
         categorised=categorised,
+        screened=screened,
     )

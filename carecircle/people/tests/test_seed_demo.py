@@ -297,14 +297,16 @@ class TestSeededDistrict:
         counts = Counter(open_now.values_list("category", flat=True))
         assert set(counts) == set(Category.values)
         # Derived by the rule engine from the facts, never written by the loader; only
-        # 重点帮扶对象, which no rule derives, is set by the child director by hand.
+        # 重点帮扶对象, which no rule derives, is set by hand: by the child director, and
+        # by the counselor confirming a target of the demo's screening.
         derived = open_now.exclude(category=Category.KEY_ASSISTANCE)
         assert set(derived.values_list("source", flat=True)) == {"rule"}
         assert set(derived.values_list("rule_version", flat=True)) == {1}
         assert all(m.reason for m in derived)
         manual = open_now.filter(category=Category.KEY_ASSISTANCE)
         assert set(manual.values_list("source", "created_by__username")) == {
-            ("manual", "child_director")
+            ("manual", "child_director"),
+            ("manual", "counselor"),
         }
         share = {category: n / SEEDED for category, n in counts.items()}
         assert 0.03 < share[Category.RURAL_LEFT_BEHIND] < 0.2
@@ -322,6 +324,23 @@ class TestSeededDistrict:
             open_now.filter(minor__area_code=demo.DEMO_VILLAGE).values_list("category", flat=True)
         )
         assert village == set(Category.values) - {Category.URBAN_LEFT_BEHIND}
+
+    def test_it_screens_the_demo_school_with_results_waiting_for_the_teacher(self) -> None:
+        from carecircle.screening.models import Campaign, FollowUp, KeyTarget
+
+        campaigns = Campaign.objects.order_by("opens_at")
+        assert [c.status for c in campaigns] == [Campaign.Status.CLOSED, Campaign.Status.OPEN]
+        assert {c.school.name for c in campaigns} == {"花桥街镇中学"}
+        waiting = FollowUp.objects.filter(
+            status=FollowUp.Status.OPEN, response__participant__campaign=campaigns[1]
+        )
+        assert waiting.filter(level="red_critical").exists()
+        assert not FollowUp.objects.filter(response__participant__campaign=campaigns[0]).exclude(
+            status=FollowUp.Status.DONE
+        )
+        assert KeyTarget.objects.filter(confirmed_by__username="counselor").count() == 1
+        # Pupils who have not answered still hold their codes for /q/.
+        assert campaigns[1].participants.filter(status="issued").exists()
 
     def test_it_dates_the_registrations_back_to_the_screenings(self) -> None:
         today = timezone.localdate()

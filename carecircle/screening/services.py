@@ -271,7 +271,9 @@ def response_submit(
 ) -> Response:
     """Score and submit one questionnaire; a repeat returns the first submission."""
     # Two submits of one pupil (a double tap, a retry) run one after the other.
-    list(Participant.objects.select_for_update().filter(pk=participant.pk).values_list("pk"))
+    # No ordering: the default one joins the nullable class, which PostgreSQL cannot lock.
+    locked = Participant.objects.select_for_update().filter(pk=participant.pk).order_by()
+    list(locked.values_list("pk", flat=True))
     done = Response.objects.filter(
         participant=participant, code=code, submitted_at__isnull=False
     ).first()
@@ -372,7 +374,7 @@ def class_consent_record(
         .filter(consent=Participant.Consent.PENDING, status__in=OPEN_STATUSES)
     )
     changed = 0
-    for participant in waiting.select_for_update():
+    for participant in waiting.select_for_update().order_by("pk"):
         _set_consent(actor, participant, Participant.Consent.GIVEN, on)
         changed += 1
     return changed

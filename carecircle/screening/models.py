@@ -99,7 +99,7 @@ class CampaignInstrument(models.Model):
     class Meta:
         verbose_name = _("campaign instrument")
         verbose_name_plural = _("campaign instruments")
-        ordering = ["campaign", "position", "pk"]
+        ordering = ["campaign_id", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "code"], name="campaign_instrument_once"),
             models.CheckConstraint(
@@ -158,7 +158,7 @@ class Participant(models.Model):
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
-        ordering = ["campaign", "school_class", "pk"]
+        ordering = ["campaign_id", "school_class_id", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "minor"], name="participant_once"),
         ]
@@ -208,7 +208,7 @@ class Response(models.Model):
     class Meta:
         verbose_name = _("screening response")
         verbose_name_plural = _("screening responses")
-        ordering = ["participant", "pk"]
+        ordering = ["participant_id", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "code"], name="response_once"),
         ]

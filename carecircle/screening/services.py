@@ -18,6 +18,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -239,29 +240,95 @@ def _check_answers(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any
     return kept
 
 
+def _age_on(born: date, campaign: Campaign) -> int:
+    return _age(born, timezone.localdate(campaign.opens_at))
+
+
+@dataclass
+class _Open:
+    """A participant locked for the transaction, with what answering needs, each read once."""
+
+    participant: Participant
+    instruments: list[CampaignInstrument]
+    responses: dict[str, Response]
+    age: int
+
+    @classmethod
+    def lock(cls, participant: Participant) -> _Open:
+        # Locks the participant row only; ordering by key columns joins nothing, so
+        # PostgreSQL can lock it (FOR UPDATE refuses the nullable side of an outer join).
+        locked = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .order_by()
+            .get(pk=participant.pk)
+        )
+        campaign = locked.campaign
+        born = Minor.objects.filter(pk=locked.minor_id).values_list("birth_date", flat=True)
+        return cls(
+            participant=locked,
+            instruments=list(campaign.instruments.order_by("position", "pk")),
+            responses={r.code: r for r in Response.objects.filter(participant=locked).order_by()},
+            age=_age_on(born.get(), campaign),
+        )
+
+    def chosen(self, code: str) -> CampaignInstrument:
+        if not self.participant.may_answer:
+            raise ValidationError(_("This questionnaire can no longer be answered."))
+        found = next((i for i in self.instruments if i.code == code), None)
+        if found is None:
+            raise ValidationError(_("This questionnaire is not part of the campaign."))
+        return found
+
+    def merged(self, chosen: CampaignInstrument, answers: Mapping[str, Any]) -> tuple[Any, str]:
+        """The instrument and the answers so far with these merged in, as JSON."""
+        response = self.responses.get(chosen.code)
+        if response is not None and response.submitted_at is not None:
+            raise ValidationError(_("This questionnaire has already been submitted."))
+        instrument = _instrument(chosen.code, chosen.version)
+        saved = json.loads(response.answers or "{}") if response is not None else {}
+        saved.update(_check_answers(instrument, answers))
+        return instrument, json.dumps(saved, ensure_ascii=False)
+
+    def write(self, chosen: CampaignInstrument, **fields: Any) -> Response:
+        response = self.responses.get(chosen.code)
+        if response is None:
+            response = Response.objects.create(
+                participant=self.participant, code=chosen.code, version=chosen.version, **fields
+            )
+            self.responses[chosen.code] = response
+        else:
+            for name, value in fields.items():
+                setattr(response, name, value)
+            response.save(update_fields=[*fields, "updated_at"])
+        return response
+
+    def mark(self, *, submitted_at: datetime | None = None) -> None:
+        """Started on the first answer; submitted once every instrument for the age is."""
+        participant, changed = self.participant, []
+        if participant.status == Participant.Status.ISSUED:
+            participant.status, participant.started_at = Participant.Status.STARTED, timezone.now()
+            changed += ["status", "started_at"]
+        wanted = {i.code for i in self.instruments if i.min_age <= self.age <= i.max_age}
+        answered = {code for code, r in self.responses.items() if r.submitted_at is not None}
+        if submitted_at is not None and wanted <= answered:
+            participant.status, participant.submitted_at = (
+                Participant.Status.SUBMITTED,
+                submitted_at,
+            )
+            changed += ["status", "submitted_at"]
+        if changed:
+            participant.save(update_fields=sorted(set(changed)))
+
+
 @transaction.atomic
 def response_save(*, participant: Participant, code: str, answers: Mapping[str, Any]) -> Response:
     """Keep the answers given so far (merged into those saved before)."""
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    if not participant.may_answer:
-        raise ValidationError(_("This questionnaire can no longer be answered."))
-    chosen = participant.campaign.instruments.filter(code=code).first()
-    if chosen is None:
-        raise ValidationError(_("This questionnaire is not part of the campaign."))
-    instrument = _instrument(chosen.code, chosen.version)
-    response, _created = Response.objects.get_or_create(
-        participant=participant, code=chosen.code, defaults={"version": chosen.version}
-    )
-    if response.submitted_at is not None:
-        raise ValidationError(_("This questionnaire has already been submitted."))
-    saved = json.loads(response.answers or "{}")
-    saved.update(_check_answers(instrument, answers))
-    response.answers = json.dumps(saved, ensure_ascii=False)
-    response.save(update_fields=["answers", "updated_at"])
-    if participant.status == Participant.Status.ISSUED:
-        participant.status = Participant.Status.STARTED
-        participant.started_at = timezone.now()
-        participant.save(update_fields=["status", "started_at"])
+    opened = _Open.lock(participant)
+    chosen = opened.chosen(code)
+    merged = opened.merged(chosen, answers)[1]
+    response = opened.write(chosen, answers=merged)
+    opened.mark()
     return response
 
 
@@ -269,53 +336,45 @@ def response_save(*, participant: Participant, code: str, answers: Mapping[str, 
 def response_submit(
     *, participant: Participant, code: str, answers: Mapping[str, Any], idempotency_key: str = ""
 ) -> Response:
-    """Score and submit one questionnaire; a repeat returns the first submission."""
-    # Two submits of one pupil (a double tap, a retry) run one after the other.
-    # No ordering: the default one joins the nullable class, which PostgreSQL cannot lock.
-    locked = Participant.objects.select_for_update().filter(pk=participant.pk).order_by()
-    list(locked.values_list("pk", flat=True))
-    done = Response.objects.filter(
-        participant=participant, code=code, submitted_at__isnull=False
-    ).first()
-    if done is not None:
+    """Score and submit one questionnaire; a repeat returns the first submission.
+
+    Two submits of one pupil (a double tap, a retry) run one after the other on the
+    participant's lock; the second finds the first's result and returns it.
+    """
+    opened = _Open.lock(participant)
+    done = opened.responses.get(code)
+    if done is not None and done.submitted_at is not None:
         return done
-    response = response_save(participant=participant, code=code, answers=answers)
-    instrument = _instrument(response.code, response.version)
-    result = score(instrument, json.loads(response.answers))
+    chosen = opened.chosen(code)
+    instrument, merged = opened.merged(chosen, answers)
+    result = score(instrument, json.loads(merged))
     if not result.valid:
         raise ValidationError(result.problems)
-    response.total = None if result.total is None else Decimal(str(round(result.total, 2)))
-    response.subscales = dict(result.subscales)
-    response.band = result.band or ""
-    response.positive = list(result.positive)
-    response.critical = result.critical
-    response.triage = result.triage.level
-    response.triage_reasons = [str(reason) for reason in result.triage.reasons]
-    response.submitted_at = timezone.now()
-    response.idempotency_key = idempotency_key[:64]
-    response.save()
+    response = opened.write(
+        chosen,
+        answers=merged,
+        total=None if result.total is None else Decimal(str(round(result.total, 2))),
+        subscales=dict(result.subscales),
+        band=result.band or "",
+        positive=list(result.positive),
+        critical=result.critical,
+        triage=result.triage.level,
+        triage_reasons=[str(reason) for reason in result.triage.reasons],
+        submitted_at=timezone.now(),
+        idempotency_key=idempotency_key[:64],
+    )
     # The pupil has no account: the event is the system's, naming the child and level.
     audit_record(
         actor=None,
         action=AuditEvent.Action.CREATE,
         object_type="screening.response",
         object_id=response.pk,
-        minor_id=participant.minor_id,
+        minor_id=opened.participant.minor_id,
         details={"instrument": response.code, "triage": response.triage},
         username="questionnaire",
     )
     followup_open(response)
-    participant = response.participant
-    campaign = participant.campaign
-    day = timezone.localdate(campaign.opens_at)
-    wanted = {i.code for i in instruments_for(campaign, participant.minor, day)}
-    answered = set(
-        participant.responses.filter(submitted_at__isnull=False).values_list("code", flat=True)
-    )
-    if wanted <= answered:
-        participant.status = Participant.Status.SUBMITTED
-        participant.submitted_at = response.submitted_at
-        participant.save(update_fields=["status", "submitted_at"])
+    opened.mark(submitted_at=response.submitted_at)
     return response
 
 

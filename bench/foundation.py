@@ -23,7 +23,6 @@ village_scope_filter
 
 from __future__ import annotations
 
-import io
 import random
 import statistics
 import time
@@ -38,6 +37,7 @@ from bench.harness import (
     insert_sql,
     note,
     plain_twin,
+    wsgi,
 )
 
 VILLAGE = "431103101200"
@@ -168,30 +168,8 @@ def encrypted_field_write(world: dict[str, Any], rows: int = 10_000) -> Figure:
 
 
 def _wsgi_get(handler: Any, path: str, cookie: str = "") -> tuple[str, bytes]:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    if cookie:
-        environ["HTTP_COOKIE"] = cookie
-    status: list[str] = []
-    body = b"".join(handler(environ, lambda s, headers, exc_info=None: status.append(s)))
-    return status[0], body
+    status, _headers, body = wsgi(handler, "GET", path, cookie=cookie)
+    return status, body
 
 
 def scoped_minor_detail(world: dict[str, Any]) -> Figure:

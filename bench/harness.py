@@ -7,6 +7,7 @@ ratio is what carries to other hardware.
 
 from __future__ import annotations
 
+import io
 import os
 import statistics
 import sys
@@ -212,3 +213,49 @@ def default_row(model: type[Any]) -> dict[str, Any]:
             value = ""
         row[field.column] = field.get_db_prep_save(value, connection) if value is not None else None
     return row
+
+
+def wsgi(
+    handler: Any,
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    content_type: str = "",
+    cookie: str = "",
+) -> tuple[str, dict[str, list[str]], bytes]:
+    """One request through the whole WSGI stack: its status, headers (lower-case
+    names) and body."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answer["status"] = status
+        answer["headers"] = {}
+        for name, value in headers:
+            answer["headers"].setdefault(name.lower(), []).append(value)
+
+    content = b"".join(handler(environ, start_response))
+    return answer["status"], answer["headers"], content

@@ -163,7 +163,9 @@ def _questionnaire(browser: _Browser, code: str, rng: random.Random) -> None:
                 return
             continue
         assert status == 200, (status, text[:300])
-        while status == 200:  # the page again, with a question left open: answer anew
+        for _retry in range(MAX_STEPS):  # the page again, a question left open: answer anew
+            if status != 200:
+                break
             choices: dict[str, list[str]] = {}
             for name, value in _RADIO.findall(text):
                 choices.setdefault(name, []).append(value)

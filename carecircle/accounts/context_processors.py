@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
-from carecircle.screening.permissions import campaign_schools
+from carecircle.screening.permissions import runs_campaigns
 from carecircle.screening.reports import reads_reports
 
 
@@ -19,8 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [{"url": reverse("accounts:home"), "label": _("Home")}]
     if perms.sees_child_data(user):
         items.append({"url": reverse("people:minor-list"), "label": _("Children")})
-    schools, prefixes = campaign_schools(user)
-    if schools or prefixes:
+    if runs_campaigns(user):
         items.append({"url": reverse("screening:campaign-list"), "label": _("Screening")})
         items.append({"url": reverse("screening:follow-ups"), "label": _("Follow-ups")})
         items.append({"url": reverse("key-targets:list"), "label": _("Key targets")})

@@ -47,14 +47,16 @@ def _preparer(field: models.Field[Any, Any], connection: Any) -> Callable[[Any],
         return prep  # a fresh nonce every time: never memoised
     # Dates and the like repeat (birth dates, the statement's timestamp): each distinct
     # value is prepared once.
-    memo: dict[Any, Any] = {}
+    # Keyed by type too: True == 1, but a JSON true is not a 1.
+    memo: dict[tuple[type, Any], Any] = {}
 
     def memoised(value: Any) -> Any:
+        key = (type(value), value)
         try:
-            return memo[value]
+            return memo[key]
         except KeyError:
-            memo[value] = prep(value)
-            return memo[value]
+            memo[key] = prep(value)
+            return memo[key]
         except TypeError:  # unhashable (JSON)
             return prep(value)
 
@@ -94,6 +96,11 @@ def variable_limit(using: str = DEFAULT_DB_ALIAS) -> int:
     if connection.vendor == "postgresql":
         return 65535  # the wire protocol counts parameters in 16 bits
     return int(connection.features.max_query_params or 2000)
+
+
+def rows_per_statement(columns: int, using: str = DEFAULT_DB_ALIAS) -> int:
+    """How many rows of ``columns`` parameters one statement takes (at most 2,000)."""
+    return max(1, min(variable_limit(using) // columns, 2000))
 
 
 def bulk_insert(objs: Sequence[models.Model], *, using: str | None = None) -> None:
@@ -161,7 +168,7 @@ def bulk_insert(objs: Sequence[models.Model], *, using: str | None = None) -> No
     columns = ", ".join(quote(str(f.column)) for f in fields)
     per_row = "({})".format(", ".join(["%s"] * len(fields)))
     returning, _params = returning_sql([pk])
-    batch = max(1, min(variable_limit(alias) // len(fields), 2000))
+    batch = rows_per_statement(len(fields), alias)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             part = rows[start : start + batch]

@@ -27,7 +27,6 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
@@ -48,14 +47,13 @@ from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, note_denial
 from carecircle.people.api import MAX_ID
 from carecircle.screening import services
-from carecircle.screening.instruments import InstrumentError, get_instrument, score
+from carecircle.screening.instruments import score
 from carecircle.screening.instruments.model import Instrument
 from carecircle.screening.instruments.result import Problem
 from carecircle.screening.instruments.rules import is_number
 from carecircle.screening.models import CampaignInstrument, Participant
 from carecircle.screening.models import Response as ScreeningResponse
-from carecircle.screening.permissions import campaign_schools, results_visible_to
-from carecircle.screening.public_views import normalise_code
+from carecircle.screening.permissions import require_runner, results_visible_to
 from carecircle.screening.serializers import (
     RESULT_FIELDS,
     ScreeningResultFilterSerializer,
@@ -140,10 +138,6 @@ def _service_problems(exc: DjangoValidationError) -> dict[str, list[str]]:
 # --- Submitting ----------------------------------------------------------------------
 
 
-def _looks_like_a_code(code: str) -> bool:
-    return len(code) == services.CODE_LENGTH and set(code) <= set(services.CODE_ALPHABET)
-
-
 def _chosen(participant: Participant, code: str) -> CampaignInstrument:
     """The campaign's instrument ``code`` if this pupil answers it (by age, as issued)."""
     campaign = participant.campaign
@@ -155,21 +149,12 @@ def _chosen(participant: Participant, code: str) -> CampaignInstrument:
 
 
 def _instrument(chosen: CampaignInstrument) -> Instrument:
-    """The loaded instrument, if still the version the campaign chose (as the service
-    demands): a 400 that says so, rather than a submission that cannot be scored."""
+    """The loaded instrument, if still the version the campaign chose: a 400 that says
+    so, rather than a submission that cannot be scored."""
     try:
-        instrument = get_instrument(chosen.code)
-    except InstrumentError:
-        instrument = None
-    if instrument is None or instrument.version != chosen.version:
-        raise _invalid(
-            "instrument",
-            _(
-                "The questionnaire %(code)s changed after the campaign opened; ask the "
-                "campaign's organiser to renew it."
-            )
-            % {"code": chosen.code},
-        )
+        instrument: Instrument = services.campaign_instrument(chosen.code, chosen.version)
+    except DjangoValidationError as exc:
+        raise _invalid("instrument", " ".join(exc.messages)) from None
     return instrument
 
 
@@ -272,9 +257,9 @@ class ScreeningSubmit(APIView):
         given = ScreeningSubmissionSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        code = normalise_code(data["code"])
+        code = services.normalise_code(data["code"])
         wanted, key = data["instrument"], data["idempotency_key"]
-        known = _looks_like_a_code(code)
+        known = services.looks_like_a_code(code)
         participant = services.participant_by_code(code) if known else None
         if participant is None:
             # A retry after the last questionnaire used the code up is still a retry.
@@ -289,7 +274,7 @@ class ScreeningSubmit(APIView):
             return _repeat(done, chosen.code, key)
         answers = _answers(_instrument(chosen), data["answers"])
         try:
-            services.response_submit(
+            stored = services.response_submit(
                 participant=participant, code=chosen.code, answers=answers, idempotency_key=key
             )
         except DjangoValidationError as exc:
@@ -301,19 +286,14 @@ class ScreeningSubmit(APIView):
             if services.participant_by_code(code) is None:
                 raise CodeRefused from None
             raise exceptions.ValidationError({"answers": _service_problems(exc)}) from None
+        if stored.idempotency_key != key:
+            # Another submission with its own key won the participant's lock first:
+            # these answers were not stored, and the client must hear it (409).
+            return _repeat(stored, chosen.code, key)
         return _answer(chosen.code, status.HTTP_201_CREATED)
 
 
 # --- Results -------------------------------------------------------------------------
-
-
-def _require_runner(user: Any) -> None:
-    """Only those who run campaigns see results by name (item 7): 403 before any lookup."""
-    schools, prefixes = campaign_schools(user)
-    if not (schools or prefixes):
-        raise PermissionDenied(
-            _("Only the school's psychology teacher and the centre see screening results.")
-        )
 
 
 def _results(user: Any) -> QuerySet[ScreeningResponse]:
@@ -380,7 +360,7 @@ class ResultList(generics.ListAPIView):
     pagination_class = ScreeningResultPagination
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_runner(request.user)
+        require_runner(request.user)
         filters = ScreeningResultFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         results = _filtered(_results(request.user), filters.validated_data)
@@ -414,7 +394,7 @@ class ResultDetail(generics.RetrieveAPIView):
     serializer_class = ScreeningResultSerializer
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_runner(request.user)
+        require_runner(request.user)
         result = get_result_for_user(request.user, int(kwargs["pk"]))
         audit_record(
             actor=request.user,

@@ -87,6 +87,8 @@ def _round(
         classes=classes,
     )
     participants_issue(actor=teacher, campaign=campaign)
+    # Its instruments once, not once per pupil (instruments_for reads them).
+    campaign = Campaign.objects.prefetch_related("instruments").get(pk=campaign.pk)
     day = timezone.localdate(opens)
     # The first answering pupils show the levels a demo needs; the others are drawn.
     shown = ["severe", "moderate", "mild"]

@@ -1,7 +1,7 @@
 """Pages of the follow-ups that triaged results open (issue 4, item 5).
 
 - ``follow_up_list``: open follow-ups first, overdue marked, for the school's
-  psychology teacher and the centre (``followups.follow_ups_visible_to``);
+  psychology teacher and the centre (``permissions.follow_ups_visible_to``);
 - ``follow_up_detail``: why the result was triaged (level, band, positive screens,
   reasons), and the two actions: acknowledge, and record what was done.
 
@@ -15,7 +15,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,14 +28,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, note_denial
 from carecircle.screening.followups import (
-    follow_ups_visible_to,
     followup_acknowledge,
     followup_complete,
 )
 from carecircle.screening.instruments import InstrumentError, get_instrument
 from carecircle.screening.instruments.model import localize
 from carecircle.screening.models import FollowUp, Response
-from carecircle.screening.permissions import campaign_schools
+from carecircle.screening.permissions import follow_ups_visible_to, require_runner
 
 
 class OutcomeForm(forms.Form):
@@ -44,14 +44,6 @@ class OutcomeForm(forms.Form):
         max_length=4000,
         help_text=gettext_lazy("Who saw the pupil, when, and what was agreed (referral, plan, …)."),
     )
-
-
-def _gate(request: HttpRequest) -> None:
-    schools, prefixes = campaign_schools(request.user)
-    if not schools and not prefixes:
-        raise PermissionDenied(
-            _("Only the school's psychology teacher and the centre see follow-ups.")
-        )
 
 
 def _get_follow_up_for_user(user: Any, pk: int) -> FollowUp:
@@ -81,7 +73,7 @@ def _screen_labels(response: Response) -> list[str]:
 @login_required
 @require_safe
 def follow_up_list(request: HttpRequest) -> HttpResponse:
-    _gate(request)
+    require_runner(request.user)
     rank = Case(
         When(status=FollowUp.Status.OPEN, then=Value(0)),
         When(status=FollowUp.Status.ACKNOWLEDGED, then=Value(1)),
@@ -92,19 +84,26 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     rows = follow_ups_visible_to(request.user).select_related("minor", "school")
     if not show_done:
         rows = rows.exclude(status=FollowUp.Status.DONE)
-    rows = rows.annotate(rank=rank).order_by("rank", "due_at")[:200]
+    page = Paginator(rows.annotate(rank=rank).order_by("rank", "due_at", "pk"), 50).get_page(
+        request.GET.get("page")
+    )
     now = timezone.now()
     return render(
         request,
         "screening/follow_up_list.html",
-        {"rows": [(row, row.is_overdue(now)) for row in rows], "show_done": show_done},
+        {
+            "rows": [(row, row.is_overdue(now)) for row in page],
+            "page": page,
+            "query": "done=1" if show_done else "",
+            "show_done": show_done,
+        },
     )
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _gate(request)
+    require_runner(request.user)
     follow_up = _get_follow_up_for_user(request.user, pk)
     form = OutcomeForm()
     if request.method == "POST":

@@ -27,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carecircle.accounts import permissions as perms
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
@@ -35,8 +34,9 @@ from carecircle.audit.services import audit_record
 from carecircle.notifications.models import Notification
 from carecircle.notifications.outbox import periodic
 from carecircle.notifications.services import notification_send
+from carecircle.regions.codes import PREFIX_LENGTHS
 from carecircle.screening.models import FollowUp, Response
-from carecircle.screening.permissions import CENTRE_ROLES, SCHOOL_ROLES, campaign_schools
+from carecircle.screening.permissions import CENTRE_ROLES, SCHOOL_ROLES, follow_ups_visible_to
 
 
 def _limit(level: str) -> timedelta:
@@ -50,7 +50,7 @@ def _limit(level: str) -> timedelta:
 def _covering(roles: Iterable[str], school: Organisation) -> Q:
     """Assignments of ``roles`` whose division scope covers the school."""
     code = school.division_id
-    prefixes = [code[:n] for n in (2, 4, 6, 9, 12)]
+    prefixes = [code[:n] for n in PREFIX_LENGTHS.values()]
     return Q(role__in=list(roles), scope_prefix__in=prefixes, organisation__isnull=True)
 
 
@@ -83,7 +83,7 @@ def followup_open(response: Response) -> FollowUp | None:
     )
     follow_up = FollowUp.objects.create(
         response=response,
-        minor=participant.minor,
+        minor_id=participant.minor_id,
         school=school,
         level=level,
         kind=kind,
@@ -115,18 +115,6 @@ def followup_open(response: Response) -> FollowUp | None:
         username="system",
     )
     return follow_up
-
-
-def follow_ups_visible_to(user: Any) -> QuerySet[FollowUp]:
-    """Follow-ups at the schools where the user runs campaigns (permissions.py)."""
-    schools, prefixes = campaign_schools(user)
-    q = perms.prefix_q("school__division_id", prefixes)
-    if schools:
-        term = Q(school_id__in=schools)
-        q = term if q is None else q | term
-    if q is None:
-        return FollowUp.objects.none()
-    return FollowUp.objects.filter(q)
 
 
 @transaction.atomic
@@ -188,12 +176,17 @@ def escalate_overdue(now: Any = None) -> int:
         status__in=[FollowUp.Status.OPEN, FollowUp.Status.ACKNOWLEDGED],
     )
     escalated = 0
+    told: dict[int, list[int]] = {}  # school → its supervisors, asked once per run
     overdue = FollowUp.objects.filter(waiting, due_at__lt=now, escalated_at__isnull=True)
     for follow_up in overdue.select_related("school").order_by("due_at")[:500]:
+        if follow_up.school_id not in told:
+            told[follow_up.school_id] = list(
+                supervisors(follow_up.school).values_list("pk", flat=True)
+            )
         with transaction.atomic():
             FollowUp.objects.filter(pk=follow_up.pk).update(escalated_at=now)
             notification_send(
-                recipients=supervisors(follow_up.school),
+                recipients=told[follow_up.school_id],
                 title=_("A screening follow-up is overdue"),
                 body=_("A follow-up at %(school)s was due and has not been done.")
                 % {"school": follow_up.school.name},

@@ -143,7 +143,7 @@ class CampaignForm(forms.Form):
         raw = self.data.get("school") if self.is_bound else self.initial.get("school")
         if isinstance(raw, Organisation):
             raw = raw.pk
-        if str(raw or "").isdigit():
+        if str(raw or "").isascii() and str(raw or "").isdigit():
             return schools.filter(pk=int(str(raw))).first()
         return None
 

@@ -12,14 +12,14 @@ is one person.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecircle.accounts.permissions import prefix_q
+from carecircle.people.timeline import day_start
 from carecircle.screening.models import KeyTarget, Response
 from carecircle.stats.registry import Scope, Unit, indicator
 
@@ -27,16 +27,12 @@ SCREENING = _("Screening")
 RED_LEVELS = (Response.Triage.RED, Response.Triage.RED_CRITICAL)
 
 
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def submitted_in(scope: Scope) -> QuerySet[Response]:
     """Questionnaires submitted within the period by children living in the scope."""
     return Response.objects.filter(
         prefix_q("participant__minor__area_code", scope.prefixes) or Q(),
-        submitted_at__gte=_midnight(scope.start),
-        submitted_at__lt=_midnight(scope.end + timedelta(days=1)),
+        submitted_at__gte=day_start(scope.start),
+        submitted_at__lt=day_start(scope.end + timedelta(days=1)),
     )
 
 
@@ -64,9 +60,9 @@ def key_targets(scope: Scope) -> int:
     """Children confirmed as key assistance targets by the last day and not ended
     before it (ended on the last day still counts: they were a target that day)."""
     rows = KeyTarget.objects.filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gte=_midnight(scope.end)),
+        Q(ended_at__isnull=True) | Q(ended_at__gte=day_start(scope.end)),
         prefix_q("minor__area_code", scope.prefixes) or Q(),
-        confirmed_at__lt=_midnight(scope.end + timedelta(days=1)),
+        confirmed_at__lt=day_start(scope.end + timedelta(days=1)),
     )
     person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
     return rows.annotate(person=person).values("person").distinct().count()

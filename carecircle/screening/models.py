@@ -300,6 +300,16 @@ class KeyTarget(models.Model):
         Minor, verbose_name=_("minor"), on_delete=models.PROTECT, related_name="key_targets"
     )
     reasons = models.JSONField(_("reasons"), default=list)
+    # Where the results behind the reasons were given: the reasons quote them, so only
+    # those who read that school's results see them (item 7).
+    school = models.ForeignKey(
+        Organisation,
+        verbose_name=_("school of the results"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     note = EncryptedTextField(_("counselor's note"), blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,12 +8,14 @@ teachers included, is refused; scores are never shown to class teachers by name.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
 from carecircle.accounts.models import Organisation
 from carecircle.accounts.roles import Role
-from carecircle.screening.models import Campaign, Response
+from carecircle.screening.models import Campaign, FollowUp, Response
 
 SCHOOL_ROLES = frozenset({Role.SCHOOL_PSYCH_TEACHER})
 CENTRE_ROLES = frozenset({Role.CENTER_STAFF, Role.COUNSELOR})
@@ -31,6 +33,32 @@ def campaign_schools(user: perms.AnyUser) -> tuple[set[int], list[str]]:
     return schools, prefixes
 
 
+def runs_campaigns(user: perms.AnyUser) -> bool:
+    """Whether any role lets the user run campaigns somewhere (the pages' 403 gate)."""
+    schools, prefixes = campaign_schools(user)
+    return bool(schools or prefixes)
+
+
+def require_runner(user: perms.AnyUser) -> None:
+    """403 before any lookup for those who run no campaign anywhere."""
+    if not runs_campaigns(user):
+        raise PermissionDenied(
+            _("Only the school's psychology teacher and the centre work with screening.")
+        )
+
+
+def school_scope_q(user: perms.AnyUser, school: str) -> Q | None:
+    """Rows whose school (the field path ``school``, "" for the Organisation itself) is
+    one where the user runs campaigns; None for nowhere."""
+    schools, prefixes = campaign_schools(user)
+    key, division = (f"{school}__pk", f"{school}__division_id") if school else ("pk", "division_id")
+    q = perms.prefix_q(division, prefixes)
+    if schools:
+        term = Q(**{f"{key}__in": schools})
+        q = term if q is None else q | term
+    return q
+
+
 def can_run_campaigns(user: perms.AnyUser, school: Organisation) -> bool:
     if school.kind != Organisation.Kind.SCHOOL:
         return False
@@ -38,20 +66,29 @@ def can_run_campaigns(user: perms.AnyUser, school: Organisation) -> bool:
     return school.pk in schools or perms.covers(prefixes, school.division_id)
 
 
-def campaigns_visible_to(user: perms.AnyUser) -> QuerySet[Campaign]:
-    schools, prefixes = campaign_schools(user)
-    q = perms.prefix_q("school__division_id", prefixes)
-    if schools:
-        term = Q(school_id__in=schools)
-        q = term if q is None else q | term
+def campaign_schools_for(user: perms.AnyUser) -> QuerySet[Organisation]:
+    """The active schools where the user may open a campaign."""
+    q = school_scope_q(user, "")
     if q is None:
-        return Campaign.objects.none()
-    return Campaign.objects.filter(q)
+        return Organisation.objects.none()
+    return Organisation.objects.filter(q, kind=Organisation.Kind.SCHOOL, is_active=True)
+
+
+def campaigns_visible_to(user: perms.AnyUser) -> QuerySet[Campaign]:
+    q = school_scope_q(user, "school")
+    return Campaign.objects.none() if q is None else Campaign.objects.filter(q)
+
+
+def follow_ups_visible_to(user: perms.AnyUser) -> QuerySet[FollowUp]:
+    """Follow-ups at the schools where the user runs campaigns."""
+    q = school_scope_q(user, "school")
+    return FollowUp.objects.none() if q is None else FollowUp.objects.filter(q)
 
 
 def results_visible_to(user: perms.AnyUser) -> QuerySet[Response]:
     """Submitted results of the campaigns the user runs (item 7: nobody else reads
     them; class teachers and school administrators see aggregates only)."""
-    return Response.objects.filter(
-        submitted_at__isnull=False, participant__campaign__in=campaigns_visible_to(user)
-    )
+    q = school_scope_q(user, "participant__campaign__school")
+    if q is None:
+        return Response.objects.none()
+    return Response.objects.filter(q, submitted_at__isnull=False)

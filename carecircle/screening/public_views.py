@@ -39,7 +39,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import unicodedata
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -60,10 +59,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from carecircle.audit.middleware import client_ip
 from carecircle.screening import services
-from carecircle.screening.instruments import InstrumentError, get_instrument, hidden_items, score
+from carecircle.screening.instruments import hidden_items, score
 from carecircle.screening.instruments.model import Instrument, Item, localize
 from carecircle.screening.instruments.rules import Value
-from carecircle.screening.models import Campaign, CampaignInstrument, Participant
+from carecircle.screening.models import CampaignInstrument, Participant
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +74,6 @@ SESSION_SEEN = "cc_q_seen"
 TICKET_SALT = "carecircle.screening.questionnaire"
 TICKET_MAX_AGE = 24 * 60 * 60
 # Crockford's decoding: letters a pupil may type for the digits they resemble.
-_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SEPARATORS = frozenset("-_.")
 
 
 def _setting(name: str, default: int) -> int:
@@ -99,18 +96,6 @@ def idle_limit() -> int:
 
 
 # --- The code and its throttle -----------------------------------------------------
-
-
-def normalise_code(typed: str) -> str:
-    """The code as issued: full-width characters (a Chinese keyboard), lower case,
-    spaces, dashes and the look-alike letters O, I, L do not matter."""
-    text = unicodedata.normalize("NFKC", typed).upper()
-    text = "".join(ch for ch in text if not ch.isspace() and ch not in _SEPARATORS)
-    return text.translate(_LOOKALIKES)
-
-
-def _looks_like_a_code(code: str) -> bool:
-    return len(code) == services.CODE_LENGTH and set(code) <= set(services.CODE_ALPHABET)
 
 
 def _throttle_key(request: HttpRequest) -> str:
@@ -137,16 +122,6 @@ def _count_refusal(request: HttpRequest) -> None:
 # --- The pupil's session -------------------------------------------------------------
 
 
-def _answerable(participant: Participant, now: Any) -> bool:
-    """What ``services.participant_by_code`` checks, for a participant already known."""
-    campaign = participant.campaign
-    return (
-        participant.may_answer
-        and campaign.status == Campaign.Status.OPEN
-        and campaign.opens_at <= now < campaign.closes_at
-    )
-
-
 def _forget(request: HttpRequest) -> None:
     """Clear the pupil's session; a signed-in user trying a code keeps their sign-in."""
     if request.user.is_authenticated:
@@ -167,7 +142,7 @@ def _session_participant(request: HttpRequest) -> tuple[Participant | None, int 
     participant = None
     if now - seen <= idle_limit():
         participant = Participant.objects.select_related("campaign", "minor").filter(pk=pk).first()
-    if participant is None or not _answerable(participant, timezone.now()):
+    if participant is None or not services.participant_open(participant, timezone.now()):
         _forget(request)
         return None, pk
     if now - seen >= 60:  # one session write a minute is enough for the idle limit
@@ -222,11 +197,9 @@ def _current_part(participant: Participant) -> _Part | None:
         if response is not None and response.submitted_at is not None:
             continue
         try:
-            instrument = get_instrument(row.code)
-        except InstrumentError as error:
+            instrument = services.campaign_instrument(row.code, row.version)
+        except ValidationError as error:
             raise _UnavailableError(row.code) from error
-        if instrument.version != row.version:
-            raise _UnavailableError(row.code)
         answers = json.loads(response.answers) if response is not None and response.answers else {}
         return _Part(number, len(chosen), row, instrument, answers)
     return None
@@ -472,11 +445,13 @@ def start(request: HttpRequest) -> HttpResponse:
             return render(request, "screening/public/throttled.html", status=429)
         typed = request.POST.get("code", "")[:64]
         context["typed"] = typed.strip()
-        code = normalise_code(typed)
+        code = services.normalise_code(typed)
         if not code:
             context["error"] = _("Enter the code on your slip.")
         else:
-            participant = services.participant_by_code(code) if _looks_like_a_code(code) else None
+            participant = (
+                services.participant_by_code(code) if services.looks_like_a_code(code) else None
+            )
             if participant is None:
                 _count_refusal(request)
                 context["error"] = _(
@@ -515,7 +490,7 @@ def answer(request: HttpRequest) -> HttpResponse:
     resume = _resume_page(part.instrument, pages, part.answers)
     index = resume
     wanted = request.GET.get("page", "")
-    if wanted.isdigit() and int(wanted) <= resume:
+    if wanted.isascii() and wanted.isdigit() and len(wanted) < 4 and int(wanted) <= resume:
         shown = shown_items(part.instrument, part.answers)
         if int(wanted) in _visible_pages(pages, shown):
             index = int(wanted)

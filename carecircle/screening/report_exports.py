@@ -40,15 +40,11 @@ WITHHELD_MARK = "—"
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 
 
-def _text(value: str) -> str:
-    return escape(value)
-
-
 def _write(sheet: Worksheet, row: int, column: int, value: object, *, bold: bool = False) -> None:
     cell = sheet.cell(row=row, column=column)
     if isinstance(value, str):
         # Set as a string: openpyxl would take a leading "=" as a formula.
-        cell.value = _text(value)
+        cell.value = escape(value)
         cell.data_type = "s"
     else:
         cell.value = value  # type: ignore[assignment]

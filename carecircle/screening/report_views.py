@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -82,8 +83,11 @@ def school_list(request: HttpRequest) -> HttpResponse:
     schools = (
         schools_reported_to(request.user).select_related("division").order_by("division_id", "name")
     )
-    rows = [(school, sees_full_counts(request.user, school)) for school in schools[:500]]
-    return render(request, "screening/reports/school_list.html", {"rows": rows})
+    page = Paginator(schools, 100).get_page(request.GET.get("page"))
+    rows = [(school, sees_full_counts(request.user, school)) for school in page]
+    return render(
+        request, "screening/reports/school_list.html", {"rows": rows, "page": page, "query": ""}
+    )
 
 
 @login_required

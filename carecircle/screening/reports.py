@@ -42,7 +42,7 @@ from carecircle.people.models import SchoolClass
 from carecircle.screening.instruments import InstrumentError, get_instrument
 from carecircle.screening.instruments.model import localize
 from carecircle.screening.models import Campaign, Response
-from carecircle.screening.permissions import campaign_schools, can_run_campaigns
+from carecircle.screening.permissions import can_run_campaigns, runs_campaigns, school_scope_q
 
 NO_CLASS = 0  # the class of the pupils enrolled without one, as in views.NO_CLASS
 SHOWN, SMALL, WITHHELD = "shown", "small", "withheld"
@@ -74,17 +74,14 @@ def admin_schools(user: perms.AnyUser) -> set[int]:
 
 def reads_reports(user: perms.AnyUser) -> bool:
     """Whether any role lets the user read some school's report (the 403 gate)."""
-    schools, prefixes = campaign_schools(user)
-    return bool(schools or prefixes or admin_schools(user))
+    return runs_campaigns(user) or bool(admin_schools(user))
 
 
 def schools_reported_to(user: perms.AnyUser) -> QuerySet[Organisation]:
     """The schools whose reports the user reads, in full or as aggregates."""
-    schools, prefixes = campaign_schools(user)
-    q = perms.prefix_q("division_id", prefixes)
-    for ids in (schools, admin_schools(user)):
-        if ids:
-            q = Q(pk__in=ids) if q is None else q | Q(pk__in=ids)
+    q = school_scope_q(user, "")
+    if ids := admin_schools(user):
+        q = Q(pk__in=ids) if q is None else q | Q(pk__in=ids)
     if q is None:
         return Organisation.objects.none()
     return Organisation.objects.filter(q, kind=Organisation.Kind.SCHOOL)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +32,7 @@ from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.people.models import Minor, SchoolClass
+from carecircle.people.rules import age_on
 from carecircle.screening.followups import followup_open
 from carecircle.screening.instruments import InstrumentError, get_instrument, score
 from carecircle.screening.models import Campaign, CampaignInstrument, Participant, Response
@@ -40,21 +41,31 @@ from carecircle.screening.permissions import can_run_campaigns
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
 CONSENT_AGE = 14  # under 14 a guardian consents (个人信息保护法 art. 31)
-_NOT_CODE = re.compile(r"[\s\-]")
+# What a pupil may type around or instead of the code's own characters.
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = frozenset("-_.")
 
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def normalise_code(typed: str) -> str:
+    """The code as issued: full-width characters (a Chinese keyboard), lower case,
+    spaces, dashes and the look-alike letters O, I, L do not matter."""
+    text = unicodedata.normalize("NFKC", typed).upper()
+    text = "".join(ch for ch in text if not ch.isspace() and ch not in _SEPARATORS)
+    return text.translate(_LOOKALIKES)
+
+
+def looks_like_a_code(code: str) -> bool:
+    """Whether a normalised code could be one: anything else is refused unlooked-up."""
+    return len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
+
+
 def code_digest(code: str) -> str:
-    """The digest a typed code is looked up by: case, spaces and dashes do not matter."""
-    normal = _NOT_CODE.sub("", code).upper()
-    return hashlib.sha256(normal.encode("ascii", "replace")).hexdigest()
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    """The digest a typed code is looked up by."""
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
 
 
 @transaction.atomic
@@ -143,7 +154,7 @@ def campaign_create(
 
 def instruments_for(campaign: Campaign, minor: Minor, on: date) -> list[CampaignInstrument]:
     """The campaign's instruments for the pupil's age on ``on``."""
-    age = _age(minor.birth_date, on)
+    age = age_on(minor.birth_date, on)
     return [i for i in campaign.instruments.all() if i.min_age <= age <= i.max_age]
 
 
@@ -154,28 +165,34 @@ def participants_issue(*, actor: Any, campaign: Campaign) -> int:
     their codes)."""
     if not can_run_campaigns(actor, campaign.school):
         raise PermissionDenied(_("You cannot run screening campaigns at this school."))
+    # One issuer at a time: a second click waits here, then finds the codes given.
+    list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk"))
     day = timezone.localdate(campaign.opens_at)
+    instruments = list(campaign.instruments.all())
     pupils = Minor.objects.filter(school=campaign.school, status=Minor.Status.ACTIVE)
     classes = list(campaign.classes.all())
     if classes:
         pupils = pupils.filter(school_class__in=classes)
     if campaign.grades:
         pupils = pupils.filter(school_class__grade__in=campaign.grades)
-    already = set(campaign.participants.values_list("minor_id", flat=True))
+    already = campaign.participants.values("minor_id")
     added: list[Participant] = []
-    for minor in pupils.exclude(pk__in=already).order_by("school_class_id", "name"):
-        if not instruments_for(campaign, minor, day):
+    # Three columns, not whole records: nothing encrypted needs decrypting here.
+    for minor_id, born, class_id in (
+        pupils.exclude(pk__in=already)
+        .order_by("school_class_id", "name")
+        .values_list("pk", "birth_date", "school_class_id")
+    ):
+        age = age_on(born, day)
+        if not any(i.min_age <= age <= i.max_age for i in instruments):
             continue
         code = new_code()
-        needs_consent = (
-            campaign.basis == Campaign.Basis.GUARDIAN_CONSENT
-            and _age(minor.birth_date, day) < CONSENT_AGE
-        )
+        needs_consent = campaign.basis == Campaign.Basis.GUARDIAN_CONSENT and age < CONSENT_AGE
         added.append(
             Participant(
                 campaign=campaign,
-                minor=minor,
-                school_class_id=minor.school_class_id,
+                minor_id=minor_id,
+                school_class_id=class_id,
                 code=code,
                 code_digest=code_digest(code),
                 consent=(
@@ -204,19 +221,27 @@ def participant_by_code(code: str, *, now: datetime | None = None) -> Participan
         .filter(code_digest=code_digest(code))
         .first()
     )
-    if found is None or not found.may_answer:
-        return None
-    campaign = found.campaign
-    if campaign.status != Campaign.Status.OPEN or not campaign.opens_at <= now < campaign.closes_at:
-        return None
-    return found
+    return found if found is not None and participant_open(found, now) else None
 
 
-def _instrument(code: str, version: int) -> Any:
+def participant_open(participant: Participant, now: datetime) -> bool:
+    """Whether the participant may answer now: consented, not done, campaign open."""
+    campaign = participant.campaign
+    return (
+        participant.may_answer
+        and campaign.status == Campaign.Status.OPEN
+        and campaign.opens_at <= now < campaign.closes_at
+    )
+
+
+def campaign_instrument(code: str, version: int) -> Any:
     """The instrument a campaign chose, as long as its file still has that version: a
     changed wording or scoring must not score answers given to the old one."""
-    instrument = get_instrument(code)
-    if instrument.version != version:
+    try:
+        instrument = get_instrument(code)
+    except InstrumentError:
+        instrument = None
+    if instrument is None or instrument.version != version:
         raise ValidationError(
             _(
                 "The questionnaire %(code)s changed after the campaign opened; ask the "
@@ -241,7 +266,7 @@ def _check_answers(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any
 
 
 def _age_on(born: date, campaign: Campaign) -> int:
-    return _age(born, timezone.localdate(campaign.opens_at))
+    return age_on(born, timezone.localdate(campaign.opens_at))
 
 
 @dataclass
@@ -285,7 +310,7 @@ class _Open:
         response = self.responses.get(chosen.code)
         if response is not None and response.submitted_at is not None:
             raise ValidationError(_("This questionnaire has already been submitted."))
-        instrument = _instrument(chosen.code, chosen.version)
+        instrument = campaign_instrument(chosen.code, chosen.version)
         saved = json.loads(response.answers or "{}") if response is not None else {}
         saved.update(_check_answers(instrument, answers))
         return instrument, json.dumps(saved, ensure_ascii=False)

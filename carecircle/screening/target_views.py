@@ -3,7 +3,7 @@
 ``key_target_list`` shows the children the list offers the viewer, each with its
 reasons and a confirm form for counselors, then the confirmed targets; the other
 two views are the confirm and end actions (POST only). Who reads the list: those
-who run screening (``permissions.campaign_schools``); who confirms: counselors
+who run screening (``permissions.require_runner``); who confirms: counselors
 (``targets.CONFIRMERS``).
 """
 
@@ -17,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from carecircle.accounts.models import Organisation
 from carecircle.audit.services import note_denial
 from carecircle.people.models import Minor
-from carecircle.screening.permissions import campaign_schools, results_visible_to
+from carecircle.screening.permissions import require_runner, results_visible_to, school_scope_q
 from carecircle.screening.targets import (
     can_confirm,
     candidates_for,
@@ -30,9 +31,7 @@ from carecircle.screening.targets import (
 
 
 def _gate(request: HttpRequest, *, confirm: bool = False) -> None:
-    schools, prefixes = campaign_schools(request.user)
-    if not schools and not prefixes:
-        raise PermissionDenied(_("Only those who run screening see key assistance targets."))
+    require_runner(request.user)
     if confirm and not can_confirm(request.user):
         raise PermissionDenied(_("Only a counselor confirms key assistance targets."))
 
@@ -46,12 +45,15 @@ def key_target_list(request: HttpRequest) -> HttpResponse:
         .filter(ended_at__isnull=True)
         .select_related("minor", "confirmed_by")
     )
+    scope = school_scope_q(request.user, "")
+    readable = set(Organisation.objects.filter(scope).values_list("pk", flat=True) if scope else [])
     return render(
         request,
         "screening/key_targets.html",
         {
             "candidates": candidates_for(request.user),
-            "confirmed": confirmed,
+            # The stored reasons quote results: shown where the viewer reads them.
+            "confirmed": [(t, t.school_id in readable) for t in confirmed],
             "can_confirm": can_confirm(request.user),
         },
     )
@@ -96,7 +98,6 @@ def key_target_end_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         key_target_end(actor=request.user, target=target, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
         return HttpResponse(" ".join(exc.messages), status=400)
     messages.success(request, _("The key assistance has ended."))
     return redirect("key-targets:list")

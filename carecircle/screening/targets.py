@@ -123,13 +123,18 @@ def _reasons(results: list[Response], categories: list[str]) -> list[str]:
     return reasons
 
 
-def candidates_for(user: Any, *, today: date | None = None) -> list[Candidate]:
-    """Children the list offers the user, each with its reasons; open targets excluded."""
+def candidates_for(
+    user: Any, *, today: date | None = None, minor: Minor | None = None
+) -> list[Candidate]:
+    """Children the list offers the user (or only ``minor``), each with its reasons;
+    open targets excluded."""
     today = today or timezone.localdate()
     since = timezone.now() - _lookback()
+    visible = results_visible_to(user)
+    if minor is not None:
+        visible = visible.filter(participant__minor=minor)
     results = list(
-        results_visible_to(user)
-        .filter(submitted_at__gte=since)
+        visible.filter(submitted_at__gte=since)
         .exclude(
             participant__minor_id__in=KeyTarget.objects.filter(ended_at__isnull=True).values(
                 "minor_id"
@@ -169,12 +174,14 @@ def key_target_confirm(*, actor: Any, minor: Minor, note: str = "") -> KeyTarget
     """Confirm a child the list offers the actor; the reasons are the list's."""
     if not can_confirm(actor):
         raise PermissionDenied(_("Only a counselor confirms key assistance targets."))
-    offered = next((c for c in candidates_for(actor) if c.minor.pk == minor.pk), None)
+    offered = next(iter(candidates_for(actor, minor=minor)), None)
     if offered is None:
         raise ValidationError(_("This child is not on your list of proposed key targets."))
+    latest = offered.latest
     target = KeyTarget(
         minor=minor,
         reasons=offered.reasons,
+        school_id=latest.participant.campaign.school_id if latest is not None else None,
         note=note.strip(),
         confirmed_by=actor,
         confirmed_at=timezone.now(),
@@ -216,6 +223,8 @@ def key_target_confirm(*, actor: Any, minor: Minor, note: str = "") -> KeyTarget
 def key_target_end(*, actor: Any, target: KeyTarget, reason: str) -> KeyTarget:
     if not can_confirm(actor) or not key_targets_visible_to(actor).filter(pk=target.pk).exists():
         raise PermissionDenied(_("Only a counselor ends key assistance targets."))
+    # Locked and read again: a double submit ends it once.
+    target = KeyTarget.objects.select_for_update().get(pk=target.pk)
     if target.ended_at is not None:
         raise ValidationError(_("This key target has already ended."))
     reason = reason.strip()

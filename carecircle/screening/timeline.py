@@ -1,7 +1,7 @@
 """The screening module's entries on a child's timeline (people.timeline).
 
 Results are shown only to those who may read them (item 7: the school's psychology
-teacher and the centre, ``targets.results_visible_to``): the instrument and the
+teacher and the centre, ``permissions.results_visible_to``): the instrument and the
 triage level, with a link to the follow-up when there is one. Everyone who sees the
 child sees the key-assistance category itself through the registry's own entries,
 with a neutral reason.
@@ -37,7 +37,7 @@ def screening_results(
     if before is not None:
         results = results.filter(submitted_at__lt=before)
     for result in results.prefetch_related("follow_ups").order_by("-submitted_at")[:limit]:
-        if result.submitted_at is None:  # never: results_visible_to keeps submitted ones
+        if result.submitted_at is None:  # for the type checker: only submitted ones come
             continue
         follow_up = next(iter(result.follow_ups.all()), None)
         yield TimelineEntry(

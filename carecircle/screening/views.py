@@ -19,9 +19,9 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,8 +30,6 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from carecircle.accounts import permissions as perms
-from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, note_denial
 from carecircle.people.models import SchoolClass
@@ -48,8 +46,13 @@ from carecircle.screening.forms import (
 from carecircle.screening.instruments import InstrumentError, get_instrument
 from carecircle.screening.instruments.model import localize
 from carecircle.screening.models import Campaign, Participant, Response
-from carecircle.screening.permissions import campaign_schools, campaigns_visible_to
+from carecircle.screening.permissions import (
+    campaign_schools_for,
+    campaigns_visible_to,
+    require_runner,
+)
 from carecircle.screening.services import (
+    OPEN_STATUSES,
     campaign_close,
     class_consent_record,
     participant_consent_record,
@@ -57,34 +60,11 @@ from carecircle.screening.services import (
 
 P = Participant
 # Pupils whose guardian's answer can still change: not yet submitted, not withdrawn.
-OPEN_STATUSES = (P.Status.ISSUED, P.Status.STARTED)
 NO_CLASS = 0  # the class number in URLs of pupils enrolled without a class
 PROGRESS_POLL_SECONDS = 10
 
 
 # --- Access ----------------------------------------------------------------------------
-
-
-def runs_campaigns(user: Any) -> bool:
-    """Whether any role lets the user run campaigns somewhere (the 403 gate)."""
-    schools, prefixes = campaign_schools(user)
-    return bool(schools or prefixes)
-
-
-def _require_runner(request: HttpRequest) -> None:
-    if not runs_campaigns(request.user):
-        raise PermissionDenied
-
-
-def campaign_schools_for(user: Any) -> QuerySet[Organisation]:
-    """The active schools where the user may open a campaign."""
-    schools, prefixes = campaign_schools(user)
-    q = perms.prefix_q("division_id", prefixes)
-    if schools:
-        q = Q(pk__in=schools) if q is None else q | Q(pk__in=schools)
-    if q is None:
-        return Organisation.objects.none()
-    return Organisation.objects.filter(q, kind=Organisation.Kind.SCHOOL, is_active=True)
 
 
 def get_campaign_for_user(user: Any, pk: int) -> Campaign:
@@ -195,7 +175,7 @@ def _result(response: Response) -> dict[str, Any]:
 @login_required
 @require_safe
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     campaigns = (
         campaigns_visible_to(request.user)
         .select_related("school")
@@ -229,7 +209,7 @@ def _apply_service_errors(form: CampaignForm, exc: ValidationError) -> list[str]
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     schools = campaign_schools_for(request.user)
     instrument_errors: list[str] = []
     if request.method == "POST":
@@ -280,7 +260,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @require_safe
 def campaign_scope(request: HttpRequest) -> HttpResponse:
     """The grades and classes of the chosen school (htmx, for the new-campaign form)."""
-    _require_runner(request)
+    require_runner(request.user)
     form = CampaignForm(
         initial={"school": request.GET.get("school", "")},
         schools=campaign_schools_for(request.user),
@@ -304,7 +284,7 @@ def _progress_context(campaign: Campaign) -> dict[str, Any]:
 @login_required
 @require_safe
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     labels = dict(SchoolClass.Grade.choices)
     context = {
@@ -320,7 +300,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress table alone: the detail page polls it (htmx) while the campaign runs."""
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     return render(request, "screening/_progress.html", _progress_context(campaign))
 
@@ -328,7 +308,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def campaign_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     if window_state(campaign, timezone.now())[0] == "closed":
         messages.error(request, _("The campaign is closed: no more codes can be issued."))
@@ -347,7 +327,7 @@ def campaign_issue(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def campaign_close_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     if campaign.status != Campaign.Status.CLOSED:
         campaign_close(actor=request.user, campaign=campaign)
@@ -359,7 +339,7 @@ def campaign_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def class_detail(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse:
     """A class's pupils: consent, progress and, once submitted, their results."""
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     school_class = get_class_for_campaign(campaign, class_pk)
     participants = list(
@@ -400,7 +380,7 @@ def class_detail(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse:
 @never_cache
 def class_sheet(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse:
     """The printable code sheet of one class; printing the codes is an audited reveal."""
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     school_class = get_class_for_campaign(campaign, class_pk)
     participants = list(
@@ -441,7 +421,7 @@ def _back_to_class(participant_or_class: Participant | tuple[int, int]) -> HttpR
 @login_required
 @require_POST
 def class_consent(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     campaign = get_campaign_for_user(request.user, pk)
     school_class = get_class_for_campaign(campaign, class_pk)
     form = ClassConsentForm(request.POST)
@@ -467,7 +447,7 @@ def class_consent(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def participant_consent(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_runner(request)
+    require_runner(request.user)
     participant = (
         P.objects.filter(campaign__in=campaigns_visible_to(request.user), pk=pk)
         .select_related("campaign")

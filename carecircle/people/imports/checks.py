@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
 from carecircle.accounts.models import Organisation
-from carecircle.crypto.bulk import variable_limit
+from carecircle.crypto.bulk import rows_per_statement
 from carecircle.crypto.fields import lookup_index
 from carecircle.people import categories, rosters
 from carecircle.people.idnumbers import id_warnings, parse_id_number
@@ -23,6 +23,7 @@ from carecircle.people.imports.rows import Row, Scope
 from carecircle.people.imports.writer import Writer
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rosters import Column
+from carecircle.people.rules import age_on
 from carecircle.regions.codes import Level, parse_code
 from carecircle.regions.models import Division
 
@@ -56,7 +57,7 @@ class Importer:
         self.classes: dict[tuple[int, int, str], SchoolClass] = {}
         self.classes_of: set[int] = set()  # schools whose classes are in self.classes
         self.nameless_reported: set[int] = set()
-        self.cleaned: dict[tuple[str, object], object] = {}
+        self.cleaned: dict[tuple[str, type, object], object] = {}
         self.to_refresh: list[int] = []
 
     # -- problems
@@ -154,7 +155,8 @@ class Importer:
         (choices, dates, codes, schools): a 100,000-row file has a few thousand."""
         if column.key not in _REPEATING and column.kind not in _REPEATING_KINDS:
             return clean_cell(column, value, today=self.today)
-        key = (column.key, value)
+        # The type too: True == 1 == 1.0, but a boolean cell is no date serial.
+        key = (column.key, type(value), value)
         try:
             found = self.cleaned[key]
         except KeyError:
@@ -236,7 +238,7 @@ class Importer:
                     ok = False
                 values["hukou_code"] = prefix
         born = values.get("birth_date")
-        if isinstance(born, date) and _age(born, self.today) >= 18:
+        if isinstance(born, date) and age_on(born, self.today) >= 18:
             self.warn(row.number, self.header_of("birth_date"), _("The child is 18 or older."))
         if ("grade" in values or "class_name" in values) and "school" not in values:
             self.problem(
@@ -461,7 +463,7 @@ def _ids_by_triple(triples: set[tuple[str, date, str]]) -> list[int]:
     table = connection.ops.quote_name(Minor._meta.db_table)
     ids: list[int] = []
     ordered = sorted(triples)
-    step = max(1, min(variable_limit() // 3, 2000))
+    step = rows_per_statement(3)
     with connection.cursor() as cursor:
         for start in range(0, len(ordered), step):
             part = ordered[start : start + step]
@@ -478,7 +480,3 @@ def _ids_by_triple(triples: set[tuple[str, date, str]]) -> list[int]:
             )
             ids.extend(row[0] for row in cursor.fetchall())
     return ids
-
-
-def _age(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

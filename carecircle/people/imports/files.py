@@ -63,7 +63,8 @@ def _csv_rows(data: bytes) -> Iterator[list[object]]:
 
 
 def check_zip(data: bytes) -> bool:
-    """Refuse a broken zip or a zip bomb; True when a worksheet holds a formula."""
+    """Refuse a broken zip or a zip bomb; True when a worksheet's cells hold a formula
+    or an error value, which only openpyxl reads as written."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -72,7 +73,7 @@ def check_zip(data: bytes) -> bool:
                     _("The workbook unpacks to more than 1 GB; split it into several files.")
                 )
             return any(
-                _has_formula(archive, info)
+                _needs_openpyxl(archive, info)
                 for info in members
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             )
@@ -80,18 +81,28 @@ def check_zip(data: bytes) -> bool:
         raise UnreadableFileError(_("The workbook is damaged and cannot be opened.")) from exc
 
 
-# A formula cell is a <f> element in the sheet's XML (any namespace prefix). Text
-# cannot contain "<f": the XML escapes it.
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+# In the cells (up to </sheetData>: Excel's data validations after it hold <xm:f>
+# lists), a formula is an <f> element and an error value (#N/A …) a cell typed "e",
+# any namespace prefix. calamine gives a formula's cached result and an error as ""
+# (a silently empty cell); openpyxl gives both as written, so each is refused or
+# kept as text with its row and column. Text cannot contain "<": the XML escapes it.
+_CELL_NEEDS_OPENPYXL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*\bt=\"e\""
+)
+_CELLS_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData>")
 
 
-def _has_formula(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+def _needs_openpyxl(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     tail = b""
     with archive.open(info) as member:
         while block := member.read(1 << 20):
-            if _FORMULA_TAG.search(tail + block):
+            text = tail + block
+            end = _CELLS_END.search(text)
+            if _CELL_NEEDS_OPENPYXL.search(text, 0, end.start() if end else len(text)):
                 return True
-            tail = block[-64:]
+            if end:
+                return False
+            tail = block[-256:]
     return False
 
 

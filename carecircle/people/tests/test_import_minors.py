@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date
 from typing import Any
@@ -325,6 +326,7 @@ def test_it_refuses_a_formula_saved_with_its_result(district: dict[str, Any]) ->
         (b'<c r="A1"><x:f t="shared" si="0"/><x:v>1</x:v></c>', True),
         (b'<c r="A1" t="inlineStr"><is><t>&lt;f&gt;</t></is></c>', False),
         (b'<c r="A1"><v>1</v></c><foo/>', False),
+        (b'<c r="A1" s="2" t="e"><v>#N/A</v></c>', True),
     ],
 )
 def test_it_finds_formulas_whatever_the_namespace_prefix(xml: bytes, found: bool) -> None:
@@ -332,6 +334,32 @@ def test_it_finds_formulas_whatever_the_namespace_prefix(xml: bytes, found: bool
 
     data = _rewrite_sheet(xlsx([child()]), lambda body: body.replace(b"</sheetData>", b"") + xml)
     assert check_zip(data) is found
+
+
+def test_formulas_after_the_cells_do_not_count() -> None:
+    """Excel's dropdowns that point at another sheet write <xm:f> after the cells."""
+    from carecircle.people.imports.files import check_zip
+
+    extension = b"<extLst><ext><x14:dataValidations><xm:f>Options!$A$1</xm:f>"
+    data = _rewrite_sheet(
+        xlsx([child()]), lambda body: body.replace(b"</sheetData>", b"</sheetData>" + extension)
+    )
+    assert check_zip(data) is False
+
+
+def test_an_error_cell_is_refused_not_read_as_empty(district: dict[str, Any]) -> None:
+    data = _rewrite_sheet(
+        xlsx([child(出生日期="2014-05-01")]),
+        lambda xml: re.sub(
+            rb'<c r="([A-Z]+4)" t="inlineStr"><is><t>2014-05-01</t></is></c>',
+            rb'<c r="\1" t="e"><v>#N/A</v></c>',
+            xml,
+        ),
+    )
+    assert b"<v>#N/A</v>" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    report = import_minors(actor=None, data=data, filename="a.xlsx")
+    assert [(p.row, p.column) for p in report.problems] == [(4, "出生日期")]
+    assert not Minor.objects.exists()
 
 
 def test_it_warns_but_imports_when_the_id_number_disagrees_with_birth_date_and_sex(

@@ -41,7 +41,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from carecircle.screening.instruments.checks import check
 from carecircle.screening.instruments.errors import InstrumentError
 from carecircle.screening.instruments.model import Instrument, build
-from carecircle.screening.instruments.rules import ItemCompare, ScoreCompare
+from carecircle.screening.instruments.rules import Comparison
 
 HERE = Path(__file__).resolve().parent
 BUILTIN_DIR = HERE / "builtin"
@@ -212,7 +212,7 @@ def _override(instrument: Instrument, changes: Mapping[str, Any]) -> tuple[Instr
             errors.append(f"{name}: the cut-off must be a number, not {value!r}")
         else:
             screen = screens[kind][index]
-            if isinstance(screen.rule, ScoreCompare | ItemCompare):
+            if isinstance(screen.rule, Comparison):
                 rule = dataclasses.replace(screen.rule, value=value)
                 screens[kind][index] = dataclasses.replace(screen, rule=rule)
             else:

@@ -53,10 +53,6 @@ class OptionSet:
     def numbers(self) -> tuple[int, ...]:
         return tuple(v for v in self.values if isinstance(v, int))
 
-    @property
-    def numeric(self) -> bool:
-        return all(is_number(v) for v in self.values)
-
     @cached_property
     def allows(self) -> frozenset[tuple[bool, Value]]:
         """(is a number, value) pairs: the answer 1 is allowed, the code "1" is not."""

@@ -140,6 +140,33 @@ def test_a_counselor_confirms_and_the_registry_shows_a_neutral_category(
     assert KeyTarget.objects.get().ended_at is not None
 
 
+def test_the_reasons_show_only_where_the_results_are_read(
+    screened: dict[str, Minor],
+    personas: dict[str, User],
+    other_personas: dict[str, User],
+    district: dict[str, Any],
+) -> None:
+    child = screened["甲"]
+    with freeze_time(NOW):
+        target = key_target_confirm(actor=personas["counselor"], minor=child)
+    assert target.school_id == child.school_id
+    # The child moves to school B and is screened there: B's teacher sees the target,
+    # but the reasons quote school A's results, which B's teacher may not read.
+    school_b = district["orgs"]["school_B"]
+    Minor.objects.filter(pk=child.pk).update(school=school_b)
+    child.refresh_from_db()
+    _round(other_personas["school_psych_teacher"], school_b, AUTUMN, {child: "green"})
+    with freeze_time(NOW):
+        theirs = verified_client(other_personas["school_psych_teacher"]).get(
+            reverse("key-targets:list")
+        )
+        ours = verified_client(personas["counselor"]).get(reverse("key-targets:list"))
+    assert "甲" in theirs.content.decode()
+    assert "Red result of PHQ9" not in theirs.content.decode()
+    assert "依据其他学校的筛查结果确认" in theirs.content.decode()
+    assert "Red result of PHQ9" in ours.content.decode()
+
+
 def test_confirming_is_for_counselors_and_offered_children_only(
     screened: dict[str, Minor], personas: dict[str, User]
 ) -> None:

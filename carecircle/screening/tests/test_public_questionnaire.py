@@ -337,3 +337,11 @@ def test_leaving_and_idling_need_the_code_again(older: Participant, settings: An
 )
 def test_other_methods_are_refused(method: str, url: str) -> None:
     assert getattr(Client(), method)(url).status_code == 405
+
+
+def test_a_page_number_that_is_no_number_shows_the_page_it_may(older: Participant) -> None:
+    client = Client()
+    _enter(client, older.code)
+    for page in ("²", "9" * 5000, "-1"):
+        shown = client.get(ANSWER, {"page": page})
+        assert shown.status_code == 200 and ASQ_Q1 in shown.content.decode()

@@ -488,3 +488,12 @@ def test_closing_early_stops_the_codes_and_is_audited(
     assert campaign.closes_at <= timezone.now()
     event = AuditEvent.objects.get(object_type="screening.campaign", action="update")
     assert event.object_id == str(campaign.pk)
+
+
+def test_a_school_number_that_is_no_number_chooses_no_school(
+    personas: dict[str, User], client_for: ClientFor
+) -> None:
+    client = client_for(personas["center_staff"])
+    for raw in ("²", "x", ""):
+        assert client.get(reverse("screening:campaign-scope"), {"school": raw}).status_code == 200
+        assert client.get(reverse("screening:campaign-create"), {"school": raw}).status_code == 200

@@ -23,7 +23,8 @@ screening_submit (``inprocess.py``)
 screening_start (``inprocess.py``)
     ``POST /q/`` with a one-time code, as a pupil's phone sends it after loading
     the code form (the CSRF cookie and token of one GET): the digest looked up, the
-    campaign checked, a new session written, the redirect to the first question.
+    campaign checked, the signed pupil cookie set (no session row: the cookie holds
+    the participant's id), the redirect to the first question.
     Against an anonymous GET of a read-by-id view on the same handler (one
     participant's row by primary key, as JSON). Goal (G5): ≥ 0.5, which no password
     hash per pupil could reach.

@@ -17,6 +17,13 @@ from django.utils import timezone
 
 from carecircle.audit import context
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
+from carecircle.crypto.prepared import Prepared, insert_row, update_row
+
+HEAD = 1  # the chain head's one row
+# Locking the tip serialises appends, so the chain has no forks.
+_HEAD = Prepared(
+    lambda: AuditChainHead.objects.select_for_update().filter(pk=HEAD).values_list("seq", "hash")
+)
 
 # Control characters would let a crafted value forge a new line in any text export:
 # C0 and C1 controls (NEL U+0085 breaks lines, CSI U+009B starts ANSI sequences), DEL,
@@ -60,9 +67,14 @@ def audit_record(
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     # No savepoint: inside the caller's transaction the entry lives or dies with it.
     with transaction.atomic(savepoint=False):
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        tip = _HEAD.rows()
+        if tip:
+            seq, prev_hash = tip[0]
+        else:  # the first event of a new database
+            head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD)
+            seq, prev_hash = head.seq, head.hash
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=seq + 1,
             at=timezone.now(),
             actor_id=actor.pk if authenticated else None,
             actor_username=_clean(actor.get_username() if authenticated else username)[:150],
@@ -75,12 +87,12 @@ def audit_record(
             details=_clean(details or {}),
             request_id=ctx.request_id if ctx else "",
             ip=ctx.ip if ctx else None,
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
         )
         event.hash = event.compute_hash()
-        event.save(force_insert=True)
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+        # Every audited request appends: statements compiled once, not per event.
+        insert_row(event)
+        update_row(AuditChainHead(pk=HEAD, seq=event.seq, hash=event.hash), ["seq", "hash"])
     return event
 
 

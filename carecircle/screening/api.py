@@ -269,12 +269,17 @@ class ScreeningSubmit(APIView):
                 return _answer(wanted, status.HTTP_200_OK)
             raise CodeRefused
         chosen = _chosen(participant, wanted)
-        done = _submitted({"participant": participant}, chosen.code)
-        if done is not None:
-            return _repeat(done, chosen.code, key)
-        answers = _answers(_instrument(chosen), data["answers"])
         try:
-            stored = services.response_submit(
+            answers = _answers(_instrument(chosen), data["answers"])
+        except exceptions.ValidationError:
+            # A retry or a second submission of a questionnaire already stored is
+            # answered as such, whatever its answers.
+            done = _submitted({"participant": participant}, chosen.code)
+            if done is not None:
+                return _repeat(done, chosen.code, key)
+            raise
+        try:
+            stored, fresh = services.response_submit_once(
                 participant=participant, code=chosen.code, answers=answers, idempotency_key=key
             )
         except DjangoValidationError as exc:
@@ -286,9 +291,9 @@ class ScreeningSubmit(APIView):
             if services.participant_by_code(code) is None:
                 raise CodeRefused from None
             raise exceptions.ValidationError({"answers": _service_problems(exc)}) from None
-        if stored.idempotency_key != key:
-            # Another submission with its own key won the participant's lock first:
-            # these answers were not stored, and the client must hear it (409).
+        if not fresh:
+            # Submitted before: a retry with the first key (200), or another
+            # submission whose answers were not stored (409).
             return _repeat(stored, chosen.code, key)
         return _answer(chosen.code, status.HTTP_201_CREATED)
 

@@ -10,7 +10,9 @@ The periodic job ``screening.escalate`` (every 15 minutes) escalates each overdu
 follow-up once to the district administrators covering the school. Notifications
 go through the outbox, in the same transaction as the follow-up, so a crash loses
 neither; they name no child (they may leave the system by e-mail) and link to the
-follow-up, which only those in scope can open.
+follow-up, which only those in scope can open. The follow-up's own message is
+written with it, in the pupil's transaction; the list of people to tell is made
+when the worker delivers that message, an instant after the commit.
 """
 
 from __future__ import annotations
@@ -24,19 +26,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
-from carecircle.notifications.models import Notification
-from carecircle.notifications.outbox import periodic
+from carecircle.notifications.models import Notification, OutboxMessage
+from carecircle.notifications.outbox import enqueue, handler, periodic
 from carecircle.notifications.services import notification_send
+from carecircle.crypto.prepared import insert_row
 from carecircle.regions.codes import PREFIX_LENGTHS
 from carecircle.screening.models import FollowUp, Response
 from carecircle.screening.permissions import CENTRE_ROLES, SCHOOL_ROLES, follow_ups_visible_to
+
+OPENED_TOPIC = "screening.follow_up"
 
 
 def _limit(level: str) -> timedelta:
@@ -70,41 +75,31 @@ def supervisors(school: Organisation) -> QuerySet[User]:
 
 
 def followup_open(response: Response) -> FollowUp | None:
-    """Open the follow-up a submitted response's level demands (in the caller's transaction)."""
+    """Open the follow-up a submitted response's level demands (in the caller's transaction).
+
+    Who is told is worked out when the outbox delivers, right after the commit: a
+    pupil's submit writes only the follow-up, its outbox message and its audit
+    event (PERFORMANCE.md G4), and the people told are those assigned then.
+    """
     level = response.triage
     if level not in (Response.Triage.RED_CRITICAL, Response.Triage.RED, Response.Triage.YELLOW):
         return None
     participant = response.participant
-    school = participant.campaign.school
     kind = (
         FollowUp.Kind.ACKNOWLEDGE
         if level == Response.Triage.RED_CRITICAL
         else FollowUp.Kind.INTERVIEW
     )
-    follow_up = FollowUp.objects.create(
+    follow_up = FollowUp(
         response=response,
         minor_id=participant.minor_id,
-        school=school,
+        school_id=participant.campaign.school_id,
         level=level,
         kind=kind,
         due_at=(response.submitted_at or timezone.now()) + _limit(level),
     )
-    urgent = level == Response.Triage.RED_CRITICAL
-    # Yellow can wait for the school's own teacher; red reaches the centre too.
-    recipients = responders(school, centre=level != Response.Triage.YELLOW)
-    notification_send(
-        recipients=recipients,
-        title=(
-            _("A screening result needs action today")
-            if urgent
-            else _("A screening result needs a follow-up interview")
-        ),
-        body=_("A pupil at %(school)s answered a questionnaire; open the follow-up to see why.")
-        % {"school": school.name},
-        link=reverse("screening:follow-up", args=[follow_up.pk]),
-        level=Notification.Level.URGENT if urgent else Notification.Level.INFO,
-        dedupe_key=f"screening.follow_up:{follow_up.pk}",
-    )
+    insert_row(follow_up)
+    enqueue(OPENED_TOPIC, {"follow_up": follow_up.pk})
     audit_record(
         actor=None,
         action=AuditEvent.Action.CREATE,
@@ -115,6 +110,34 @@ def followup_open(response: Response) -> FollowUp | None:
         username="system",
     )
     return follow_up
+
+
+@handler(OPENED_TOPIC)
+def followup_announce(message: OutboxMessage) -> None:
+    """Tell the responders of a new follow-up: red-critical and red reach the centre
+    too, yellow the school's own teacher only."""
+    follow_up = (
+        FollowUp.objects.select_related("school").filter(pk=message.payload["follow_up"]).first()
+    )
+    if follow_up is None:  # the child's records were merged away meanwhile
+        return
+    school, level = follow_up.school, follow_up.level
+    urgent = level == Response.Triage.RED_CRITICAL
+    # Staff read notifications in the site's language, whoever caused them.
+    with translation.override(settings.LANGUAGE_CODE):
+        notification_send(
+            recipients=responders(school, centre=level != Response.Triage.YELLOW),
+            title=(
+                _("A screening result needs action today")
+                if urgent
+                else _("A screening result needs a follow-up interview")
+            ),
+            body=_("A pupil at %(school)s answered a questionnaire; open the follow-up to see why.")
+            % {"school": school.name},
+            link=reverse("screening:follow-up", args=[follow_up.pk]),
+            level=Notification.Level.URGENT if urgent else Notification.Level.INFO,
+            dedupe_key=f"screening.follow_up:{follow_up.pk}",
+        )
 
 
 @transaction.atomic
@@ -183,7 +206,7 @@ def escalate_overdue(now: Any = None) -> int:
             told[follow_up.school_id] = list(
                 supervisors(follow_up.school).values_list("pk", flat=True)
             )
-        with transaction.atomic():
+        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
             FollowUp.objects.filter(pk=follow_up.pk).update(escalated_at=now)
             notification_send(
                 recipients=told[follow_up.school_id],

@@ -18,10 +18,14 @@ Why it is built this way:
   guardian, withdrawn, already submitted — gets ONE message, and each such refusal
   counts against the client's address in Django's cache; past the limit the code is
   not even looked up, so guessing learns nothing (codes are 50 random bits anyway).
-- A valid code puts only the participant's id into the session, under a new session
-  key (a session planted before the code cannot ride along), and a pupil idle for
-  longer than ``CARECIRCLE_QUESTIONNAIRE_IDLE`` seconds must type the code again: in
-  a computer room the next pupil must not find someone else's questionnaire open.
+- A valid code gives the browser a signed cookie holding the participant's id and
+  the time, and nothing else; no session row is written (PERFORMANCE.md G5: a whole
+  school starts within minutes, and a session row costs two durable commits). The
+  cookie opens no more than the code does, and only while the participant may
+  still answer, which every request checks. It is renewed at most once a minute;
+  a pupil idle for longer than ``CARECIRCLE_QUESTIONNAIRE_IDLE`` seconds must type
+  the code again: in a computer room the next pupil must not find someone else's
+  questionnaire open. A staff member's own sign-in is not touched.
 - Pages hold at most ``PAGE_SIZE`` items, and an item with skip logic starts a new
   page, so its ``show_if`` is evaluated (with the engine's ``hidden_items``) on
   answers already saved, exactly as scoring evaluates it: ASQ question 5 appears
@@ -30,7 +34,7 @@ Why it is built this way:
 - A replayed POST (a double tap, the back button, a retry) never submits twice: the
   service is idempotent, a form names the instrument it belongs to and a form of an
   already submitted instrument is only redirected; the form also carries a signed
-  ticket, so a replay arriving after the session was cleared still lands on the
+  ticket, so a replay arriving after the cookie was cleared still lands on the
   thank-you page instead of the code form.
 """
 
@@ -42,6 +46,7 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -69,8 +74,8 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 5
 """Items per page: a phone shows them without much scrolling."""
 
-SESSION_PARTICIPANT = "cc_q_participant"
-SESSION_SEEN = "cc_q_seen"
+PUPIL_SALT = "carecircle.screening.pupil"
+RENEW_AFTER = 60  # seconds: one cookie renewal a minute is enough for the idle limit
 TICKET_SALT = "carecircle.screening.questionnaire"
 TICKET_MAX_AGE = 24 * 60 * 60
 # Crockford's decoding: letters a pupil may type for the digits they resemble.
@@ -119,39 +124,69 @@ def _count_refusal(request: HttpRequest) -> None:
         logger.warning("Questionnaire codes throttled for %s", client_ip(request) or "unknown")
 
 
-# --- The pupil's session -------------------------------------------------------------
+# --- The pupil's cookie ----------------------------------------------------------------
+
+
+def pupil_cookie_name() -> str:
+    """Like the session cookie: ``__Host-`` bound to this host when cookies are secure."""
+    return "__Host-cc_pupil" if settings.SESSION_COOKIE_SECURE else "cc_pupil"
+
+
+def _pupil_value(pk: int) -> str:
+    return signing.dumps({"p": pk, "t": int(time.time())}, salt=PUPIL_SALT)
+
+
+def _remember(request: HttpRequest, pk: int) -> None:
+    request.pupil_cookie = _pupil_value(pk)  # type: ignore[attr-defined]
 
 
 def _forget(request: HttpRequest) -> None:
-    """Clear the pupil's session; a signed-in user trying a code keeps their sign-in."""
-    if request.user.is_authenticated:
-        request.session.pop(SESSION_PARTICIPANT, None)
-        request.session.pop(SESSION_SEEN, None)
-    else:
-        request.session.flush()
+    """The browser forgets the pupil's questionnaire (a staff sign-in stays)."""
+    request.pupil_cookie = ""  # type: ignore[attr-defined]
 
 
-def _session_participant(request: HttpRequest) -> tuple[Participant | None, int | None]:
-    """The participant the session opened and may still answer, and the id the session
-    held (so that a lost session can say where the pupil stands)."""
-    pk = request.session.get(SESSION_PARTICIPANT)
-    if not isinstance(pk, int):
+def _with_pupil_cookie(view: Any) -> Any:
+    """Set or delete the pupil's cookie as the view decided (``_remember``/``_forget``)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = view(request, *args, **kwargs)
+        value = getattr(request, "pupil_cookie", None)
+        if value:
+            response.set_cookie(
+                pupil_cookie_name(),
+                value,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        elif value == "":
+            response.delete_cookie(pupil_cookie_name(), samesite="Lax")
+        return response
+
+    return wrapped
+
+
+def _pupil_participant(request: HttpRequest) -> tuple[Participant | None, int | None]:
+    """The participant the cookie opened and who may still answer, and the id the cookie
+    held (so that a pupil who idled out can be told where they stand)."""
+    try:
+        held = signing.loads(request.COOKIES.get(pupil_cookie_name(), ""), salt=PUPIL_SALT)
+        pk, seen = int(held["p"]), int(held["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None, None
     now = int(time.time())
-    seen = int(request.session.get(SESSION_SEEN, 0))
-    participant = None
-    if now - seen <= idle_limit():
-        participant = Participant.objects.select_related("campaign", "minor").filter(pk=pk).first()
+    participant = services.participant_by_pk(pk) if now - seen <= idle_limit() else None
     if participant is None or not services.participant_open(participant, timezone.now()):
         _forget(request)
         return None, pk
-    if now - seen >= 60:  # one session write a minute is enough for the idle limit
-        request.session[SESSION_SEEN] = now
+    if now - seen >= RENEW_AFTER:
+        _remember(request, pk)
     return participant, pk
 
 
 def _lost(request: HttpRequest, pk: int | None) -> HttpResponse:
-    """Where a pupil without a usable session goes: a finished pupil to the thank-you
+    """Where a pupil without a usable cookie goes: a finished pupil to the thank-you
     page (a replayed last submit), one who stopped half-way to the code form."""
     if pk is None:
         return redirect("questionnaire:start")
@@ -191,7 +226,7 @@ def _current_part(participant: Participant) -> _Part | None:
     """The first of the pupil's instruments not yet submitted (None: all are)."""
     day = timezone.localdate(participant.campaign.opens_at)  # as the services decide
     chosen = services.instruments_for(participant.campaign, participant.minor, day)
-    responses = {r.code: r for r in participant.responses.all()}
+    responses = services.responses_of(participant)
     for number, row in enumerate(chosen, start=1):
         response = responses.get(row.code)
         if response is not None and response.submitted_at is not None:
@@ -437,6 +472,7 @@ def _finish(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_with_pupil_cookie
 def start(request: HttpRequest) -> HttpResponse:
     """The code form. Every refusal reads the same and counts against the address."""
     context: dict[str, Any] = {"typed": "", "error": ""}
@@ -458,18 +494,17 @@ def start(request: HttpRequest) -> HttpResponse:
                     "This code cannot be used now. Check it and try again, or ask your teacher."
                 )
             else:
-                request.session.cycle_key()
-                request.session[SESSION_PARTICIPANT] = participant.pk
-                request.session[SESSION_SEEN] = int(time.time())
+                _remember(request, participant.pk)
                 return redirect("questionnaire:answer")
     return render(request, "screening/public/start.html", context)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_with_pupil_cookie
 def answer(request: HttpRequest) -> HttpResponse:
     """One page of the current instrument: GET shows it, POST saves it and moves on."""
-    participant, pk = _session_participant(request)
+    participant, pk = _pupil_participant(request)
     if participant is None:
         if request.method == "POST" and pk is None:
             pk = _ticket_participant(request)

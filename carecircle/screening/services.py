@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rules import age_on
+from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
 from carecircle.screening.followups import followup_open
 from carecircle.screening.instruments import InstrumentError, get_instrument, score
 from carecircle.screening.models import Campaign, CampaignInstrument, Participant, Response
@@ -155,7 +156,26 @@ def campaign_create(
 def instruments_for(campaign: Campaign, minor: Minor, on: date) -> list[CampaignInstrument]:
     """The campaign's instruments for the pupil's age on ``on``."""
     age = age_on(minor.birth_date, on)
-    return [i for i in campaign.instruments.all() if i.min_age <= age <= i.max_age]
+    return [i for i in campaign_instruments(campaign) if i.min_age <= age <= i.max_age]
+
+
+def campaign_instruments(campaign: Campaign) -> list[CampaignInstrument]:
+    """The campaign's instruments in order: prefetched ones if the caller prefetched."""
+    prefetched = getattr(campaign, "_prefetched_objects_cache", {}).get("instruments")
+    if prefetched is not None:
+        return list(prefetched)
+    # Read once per loaded campaign: its instruments are fixed when it is created.
+    loaded: list[CampaignInstrument] | None = getattr(campaign, "_screening_instruments", None)
+    if loaded is None:
+        loaded = [instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=campaign.pk)]
+        campaign._screening_instruments = loaded  # type: ignore[attr-defined]
+    return list(loaded)
+
+
+def responses_of(participant: Participant) -> dict[str, Response]:
+    """The participant's responses by instrument code."""
+    responses = (instance(Response, row) for row in _RESPONSES.rows(participant=participant.pk))
+    return {response.code: response for response in responses}
 
 
 @transaction.atomic
@@ -211,17 +231,73 @@ def participants_issue(*, actor: Any, campaign: Campaign) -> int:
     return len(added)
 
 
+# A pupil's pages and the submit API load a participant on every request: these reads
+# are compiled once (carecircle/crypto/prepared.py). The encrypted code is left out (only
+# a printed sheet needs it), and of the child only the birth date, which picks the
+# instruments: nothing of the child is decrypted to answer a questionnaire.
+_PARTICIPANT = [name for name in attnames(Participant) if name != "code"]
+_CAMPAIGN = attnames(Campaign)
+
+
+def _participant_rows(**filters: Any) -> Any:
+    return (
+        Participant.objects.filter(**filters)
+        .order_by()
+        .values_list(
+            *_PARTICIPANT, *(f"campaign__{name}" for name in _CAMPAIGN), "minor__birth_date"
+        )
+    )
+
+
+_BY_DIGEST = Prepared(lambda digest: _participant_rows(code_digest=digest), digest=str)
+_BY_PK = Prepared(lambda pk: _participant_rows(pk=pk), pk=int)
+# Locks the participant row only: PostgreSQL cannot lock the other tables' rows of
+# a join it does not need to.
+_LOCKED = Prepared(lambda pk: _participant_rows(pk=pk).select_for_update(of=("self",)), pk=int)
+_INSTRUMENTS = Prepared(
+    lambda campaign: (
+        CampaignInstrument.objects.filter(campaign_id=campaign)
+        .order_by("position", "pk")
+        .values_list(*attnames(CampaignInstrument))
+    ),
+    campaign=int,
+)
+_RESPONSES = Prepared(
+    lambda participant: (
+        Response.objects.filter(participant_id=participant)
+        .order_by()
+        .values_list(*attnames(Response))
+    ),
+    participant=int,
+)
+
+
+def _participant_from(rows: list[Any]) -> Participant | None:
+    """The participant of a ``_participant_rows`` row, its campaign and the child's
+    birth date attached (the child's other fields load if anything asks for them)."""
+    if not rows:
+        return None
+    row = rows[0]
+    split = len(_PARTICIPANT)
+    participant = Participant.from_db(DEFAULT_DB_ALIAS, _PARTICIPANT, list(row[:split]))
+    campaign = instance(Campaign, row[split : split + len(_CAMPAIGN)])
+    minor = Minor.from_db(DEFAULT_DB_ALIAS, ["id", "birth_date"], [participant.minor_id, row[-1]])
+    Participant.campaign.field.set_cached_value(participant, campaign)
+    Participant.minor.field.set_cached_value(participant, minor)
+    return participant
+
+
 def participant_by_code(code: str, *, now: datetime | None = None) -> Participant | None:
     """The participant a typed code opens, or None: unknown code, campaign not open
     now, code withdrawn or already submitted, or no consent yet. The caller shows the
     same neutral page for every None, so that a guess learns nothing."""
-    now = now or timezone.now()
-    found = (
-        Participant.objects.select_related("campaign", "minor")
-        .filter(code_digest=code_digest(code))
-        .first()
-    )
-    return found if found is not None and participant_open(found, now) else None
+    found = _participant_from(_BY_DIGEST.rows(digest=code_digest(code)))
+    return found if found is not None and participant_open(found, now or timezone.now()) else None
+
+
+def participant_by_pk(pk: int) -> Participant | None:
+    """The participant ``pk`` as ``participant_by_code`` loads it, open or not."""
+    return _participant_from(_BY_PK.rows(pk=pk))
 
 
 def participant_open(participant: Participant, now: datetime) -> bool:
@@ -280,21 +356,16 @@ class _Open:
 
     @classmethod
     def lock(cls, participant: Participant) -> _Open:
-        # Locks the participant row only; ordering by key columns joins nothing, so
-        # PostgreSQL can lock it (FOR UPDATE refuses the nullable side of an outer join).
-        locked = (
-            Participant.objects.select_for_update(of=("self",))
-            .select_related("campaign")
-            .order_by()
-            .get(pk=participant.pk)
-        )
-        campaign = locked.campaign
-        born = Minor.objects.filter(pk=locked.minor_id).values_list("birth_date", flat=True)
+        locked = _participant_from(_LOCKED.rows(pk=participant.pk))
+        if locked is None:
+            raise Participant.DoesNotExist
+        # The caller's copy of the campaign may have read the instruments already.
+        known = Participant.campaign.is_cached(participant)  # type: ignore[attr-defined]
         return cls(
             participant=locked,
-            instruments=list(campaign.instruments.order_by("position", "pk")),
-            responses={r.code: r for r in Response.objects.filter(participant=locked).order_by()},
-            age=_age_on(born.get(), campaign),
+            instruments=campaign_instruments(participant.campaign if known else locked.campaign),
+            responses=responses_of(locked),
+            age=_age_on(locked.minor.birth_date, locked.campaign),
         )
 
     def chosen(self, code: str) -> CampaignInstrument:
@@ -318,14 +389,15 @@ class _Open:
     def write(self, chosen: CampaignInstrument, **fields: Any) -> Response:
         response = self.responses.get(chosen.code)
         if response is None:
-            response = Response.objects.create(
+            response = Response(
                 participant=self.participant, code=chosen.code, version=chosen.version, **fields
             )
+            insert_row(response)
             self.responses[chosen.code] = response
         else:
             for name, value in fields.items():
                 setattr(response, name, value)
-            response.save(update_fields=[*fields, "updated_at"])
+            update_row(response, [*fields, "updated_at"])
         return response
 
     def mark(self, *, submitted_at: datetime | None = None) -> None:
@@ -343,7 +415,7 @@ class _Open:
             )
             changed += ["status", "submitted_at"]
         if changed:
-            participant.save(update_fields=sorted(set(changed)))
+            update_row(participant, sorted(set(changed)))
 
 
 @transaction.atomic
@@ -357,11 +429,21 @@ def response_save(*, participant: Participant, code: str, answers: Mapping[str, 
     return response
 
 
-@transaction.atomic
 def response_submit(
     *, participant: Participant, code: str, answers: Mapping[str, Any], idempotency_key: str = ""
 ) -> Response:
-    """Score and submit one questionnaire; a repeat returns the first submission.
+    """Score and submit one questionnaire; a repeat returns the first submission."""
+    return response_submit_once(
+        participant=participant, code=code, answers=answers, idempotency_key=idempotency_key
+    )[0]
+
+
+@transaction.atomic
+def response_submit_once(
+    *, participant: Participant, code: str, answers: Mapping[str, Any], idempotency_key: str = ""
+) -> tuple[Response, bool]:
+    """Score and submit one questionnaire: the response, and whether this call stored it
+    (False: it had been submitted before, and that first submission is returned).
 
     Two submits of one pupil (a double tap, a retry) run one after the other on the
     participant's lock; the second finds the first's result and returns it.
@@ -369,7 +451,7 @@ def response_submit(
     opened = _Open.lock(participant)
     done = opened.responses.get(code)
     if done is not None and done.submitted_at is not None:
-        return done
+        return done, False
     chosen = opened.chosen(code)
     instrument, merged = opened.merged(chosen, answers)
     result = score(instrument, json.loads(merged))
@@ -400,7 +482,7 @@ def response_submit(
     )
     followup_open(response)
     opened.mark(submitted_at=response.submitted_at)
-    return response
+    return response, True
 
 
 OPEN_STATUSES = (Participant.Status.ISSUED, Participant.Status.STARTED)

@@ -17,7 +17,7 @@ everything, since any rule would then read the wrong question.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -157,10 +157,19 @@ def _read(
         )
     values: dict[str, Value | None] = {}
     for item, answer in zip(items, raw, strict=True):
-        value = _normalise(answer)
-        if answer is not None and (value is None or not _allowed(item, value)):
+        kind = type(answer)
+        # The common answers first: a plain int or code, checked in one set lookup.
+        if kind is int or kind is str:
+            value = answer if (kind is int, answer) in item.option_set.allows else None
+        elif answer is None:
+            values[item.id] = None
+            continue
+        else:
+            value = _normalise(answer)
+            if value is not None and not _allowed(item, value):
+                value = None
+        if value is None:
             problems.append(_value_problem(item, answer))
-            value = None
         values[item.id] = value
     return values, problems
 
@@ -212,10 +221,34 @@ def _hidden(instrument: Instrument, values: Mapping[str, Value | None]) -> set[s
         if item.show_if is None:
             continue
         before = {i.id: values[i.id] for i in instrument.items[:n]}
-        scores = _scores(instrument, before, zeros=frozenset())
+        scores = _LazyScores(instrument, before)
         if not holds(item.show_if, _Evaluation(instrument, before, scores)):
             hidden.add(item.id)
     return hidden
+
+
+class _LazyScores(Mapping[str, float | None]):
+    """The scores of the answers before a skip rule, computed only if the rule reads
+    one (ASQ's question 5 reads the screen of questions 1-4, not a score)."""
+
+    def __init__(self, instrument: Instrument, values: Mapping[str, Value | None]) -> None:
+        self._instrument = instrument
+        self._answers = values
+        self._found: dict[str, float | None] | None = None
+
+    def _all(self) -> dict[str, float | None]:
+        if self._found is None:
+            self._found = _scores(self._instrument, self._answers, zeros=frozenset())
+        return self._found
+
+    def __getitem__(self, key: str) -> float | None:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _scores(
@@ -341,8 +374,10 @@ def _explain(instrument: Instrument, rule: Rule, evaluation: _Evaluation) -> tup
             if key not in seen:
                 seen.add(key)
                 pending += [s.rule for s in instrument.positive if s.key == key]
-    shown = [f"{i} = {_shown(evaluation.answer(i), _('blank'))}" for i in items]
-    shown += [f"{k} = {_shown(evaluation.score(k), _('not computed'))}" for k in scores]
+    blank = _("blank") if items else ""
+    not_computed = _("not computed") if scores else ""
+    shown = [f"{i} = {_shown(evaluation.answer(i), blank)}" for i in items]
+    shown += [f"{k} = {_shown(evaluation.score(k), not_computed)}" for k in scores]
     return describe(rule, instrument.positive_label), ", ".join(shown)
 
 

@@ -7,14 +7,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from freezegun import freeze_time
 
 from carecircle.accounts.models import User
 from carecircle.audit.models import AuditEvent
-from carecircle.notifications.models import OutboxMessage
+from carecircle.notifications.models import Notification
+from carecircle.notifications.outbox import drain
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.screening.followups import (
     escalate_overdue,
@@ -78,11 +82,12 @@ def _submit(participant: Participant, level: str) -> FollowUp | None:
 
 
 def _notified(title: str) -> set[int]:
-    ids: set[int] = set()
-    for message in OutboxMessage.objects.filter(topic="notify"):
-        if message.payload["title"] == title:
-            ids |= set(message.payload["recipients"])
-    return ids
+    """Who has a notification with this title once the worker has delivered the outbox
+    (in the site's language, whoever caused it)."""
+    drain()
+    with translation.override(settings.LANGUAGE_CODE):
+        title = gettext(title)
+    return set(Notification.objects.filter(title=title).values_list("recipient_id", flat=True))
 
 
 def test_red_critical_tells_the_teacher_and_the_centre_and_wants_an_acknowledgement(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -21,7 +23,7 @@ from django.utils import timezone
 from carecircle.accounts.models import User
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.screening.models import Campaign, Participant, Response
-from carecircle.screening.public_views import SESSION_PARTICIPANT, SESSION_SEEN
+from carecircle.screening.public_views import PUPIL_SALT, pupil_cookie_name
 from carecircle.screening.services import campaign_create, participants_issue
 from carecircle.testing.fixtures import _create_minor
 
@@ -121,17 +123,25 @@ def _answers(participant: Participant, code: str) -> dict[str, Any]:
     return json.loads(Response.objects.get(participant=participant, code=code).answers)
 
 
+def _held(client: Client) -> int | None:
+    """The participant the browser's pupil cookie holds (None: none, or deleted)."""
+    morsel = client.cookies.get(pupil_cookie_name())
+    if morsel is None or not morsel.value:
+        return None
+    pk: int = signing.loads(morsel.value, salt=PUPIL_SALT)["p"]
+    return pk
+
+
 def _no(n: int) -> dict[str, str]:
     return {f"q{i}": "N" for i in range(1, n + 1)}
 
 
 def test_a_pupil_answers_leaves_resumes_and_submits_once(older: Participant) -> None:
     client = Client()
-    planted = client.session.session_key
     typed = f"{older.code[:5].lower()} - {older.code[5:]}"
     assert _enter(client, typed).url == ANSWER
-    assert client.cookies[django_settings.SESSION_COOKIE_NAME].value != planted
-    assert client.session[SESSION_PARTICIPANT] == older.pk
+    assert _held(client) == older.pk
+    assert not Session.objects.exists()  # a pupil costs no session row
 
     html = _show(client)
     assert ASQ_Q1 in html and "Part 1 of 2" in html and ASQ_Q5 not in html
@@ -152,7 +162,7 @@ def test_a_pupil_answers_leaves_resumes_and_submits_once(older: Participant) -> 
     assert PHQ9_Q6 in html and PHQ9_Q1 not in html
     assert _page(client, q6="0", q7="0", q8="0", q9="0").url == ANSWER
     assert _goes(client.get(ANSWER)) == THANKS
-    assert SESSION_PARTICIPANT not in client.session
+    assert _held(client) is None
 
     older.refresh_from_db()
     assert older.status == Participant.Status.SUBMITTED
@@ -213,7 +223,7 @@ def test_every_unusable_code_gets_the_same_neutral_answer(
     response = _enter(client, code)
     assert response.status_code == 200
     assert REFUSED in response.content.decode()
-    assert SESSION_PARTICIPANT not in client.session
+    assert _held(client) is None
     assert _goes(client.get(ANSWER)) == START
 
 
@@ -226,7 +236,7 @@ def test_refused_codes_are_throttled_per_address(older: Participant, settings: A
     # Past the limit even the right code is not looked up.
     response = _enter(client, older.code)
     assert response.status_code == 429 and REFUSED not in response.content.decode()
-    assert SESSION_PARTICIPANT not in client.session
+    assert _held(client) is None
     # Another address is not affected.
     assert _enter(Client(), older.code, REMOTE_ADDR="10.0.0.2").url == ANSWER
 
@@ -317,17 +327,17 @@ def test_leaving_and_idling_need_the_code_again(older: Participant, settings: An
     client = Client()
     _enter(client, older.code)
     response = _page(client, action="leave", q1="Y")
-    assert response.url == START and SESSION_PARTICIPANT not in client.session
+    assert response.url == START and _held(client) is None
     assert _answers(older, "ASQ") == {"q1": "Y"}
     assert _goes(client.get(ANSWER)) == START
 
     settings.CARECIRCLE_QUESTIONNAIRE_IDLE = 60
     _enter(client, older.code)
-    session = client.session
-    session[SESSION_SEEN] -= 61
-    session.save()
+    client.cookies[pupil_cookie_name()] = signing.dumps(
+        {"p": older.pk, "t": int(time.time()) - 61}, salt=PUPIL_SALT
+    )
     assert _goes(client.get(ANSWER)) == START
-    assert SESSION_PARTICIPANT not in client.session
+    assert _held(client) is None
     assert "Enter your code again" in client.get(START).content.decode()
 
 

@@ -160,10 +160,13 @@ def _preparer(field: models.Field[Any, Any], *, add: bool) -> Preparer:
     ):
         plain = None  # a key of another kind (text, UUID) is prepared by its field
     if plain is not None:
+        text = plain == (str,)
 
         def passed(obj: models.Model, connection: Any) -> Any:
             value = getattr(obj, attname)
-            if value is None or type(value) in plain:
+            # A text column sends any str as it is, a choices member too (as Django
+            # does); an int or bool column only the exact type (True is not 1).
+            if value is None or type(value) in plain or (text and isinstance(value, str)):
                 return value
             return field.get_db_prep_save(value, connection)
 

@@ -30,7 +30,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, status
@@ -51,7 +50,6 @@ from carecircle.screening.instruments import score
 from carecircle.screening.instruments.model import Instrument
 from carecircle.screening.instruments.result import Problem
 from carecircle.screening.instruments.rules import is_number
-from carecircle.screening.models import CampaignInstrument, Participant
 from carecircle.screening.models import Response as ScreeningResponse
 from carecircle.screening.permissions import require_runner, results_visible_to
 from carecircle.screening.serializers import (
@@ -138,26 +136,6 @@ def _service_problems(exc: DjangoValidationError) -> dict[str, list[str]]:
 # --- Submitting ----------------------------------------------------------------------
 
 
-def _chosen(participant: Participant, code: str) -> CampaignInstrument:
-    """The campaign's instrument ``code`` if this pupil answers it (by age, as issued)."""
-    campaign = participant.campaign
-    day = timezone.localdate(campaign.opens_at)
-    for chosen in services.instruments_for(campaign, participant.minor, day):
-        if chosen.code == code:
-            return chosen
-    raise _invalid("instrument", _("This questionnaire is not part of the campaign."))
-
-
-def _instrument(chosen: CampaignInstrument) -> Instrument:
-    """The loaded instrument, if still the version the campaign chose: a 400 that says
-    so, rather than a submission that cannot be scored."""
-    try:
-        instrument: Instrument = services.campaign_instrument(chosen.code, chosen.version)
-    except DjangoValidationError as exc:
-        raise _invalid("instrument", " ".join(exc.messages)) from None
-    return instrument
-
-
 def _normalise(value: Any) -> Any:
     """JSON's 2.0 is the answer 2, as the engine reads it."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -195,9 +173,11 @@ def _answers(instrument: Instrument, given: Sequence[Any] | Mapping[str, Any]) -
     return answers
 
 
-def _submitted(participant_q: dict[str, Any], code: str) -> ScreeningResponse | None:
+def _submitted(digest: str, code: str) -> ScreeningResponse | None:
     return (
-        ScreeningResponse.objects.filter(**participant_q, code=code, submitted_at__isnull=False)
+        ScreeningResponse.objects.filter(
+            participant__code_digest=digest, code=code, submitted_at__isnull=False
+        )
         .only("pk", "idempotency_key")
         .first()
     )
@@ -260,42 +240,31 @@ class ScreeningSubmit(APIView):
         code = services.normalise_code(data["code"])
         wanted, key = data["instrument"], data["idempotency_key"]
         known = services.looks_like_a_code(code)
-        participant = services.participant_by_code(code) if known else None
-        if participant is None:
+        stored, fresh = None, False
+        if known:
+            try:
+                stored, fresh = services.response_submit_by_code(
+                    code=code,
+                    instrument=wanted,
+                    read_answers=lambda instrument: _answers(instrument, data["answers"]),
+                    idempotency_key=key,
+                )
+            except DjangoValidationError as exc:
+                # Nothing was stored: the service's transaction rolled back.
+                if exc.error_list[0].code == "instrument":
+                    raise _invalid("instrument", exc.messages[0]) from None
+                raise exceptions.ValidationError({"answers": _service_problems(exc)}) from None
+        if stored is None:
             # A retry after the last questionnaire used the code up is still a retry.
-            digest = services.code_digest(code)
-            done = _submitted({"participant__code_digest": digest}, wanted) if known else None
+            done = _submitted(services.code_digest(code), wanted) if known else None
             if done is not None and _same_key(done, key):
                 return _answer(wanted, status.HTTP_200_OK)
             raise CodeRefused
-        chosen = _chosen(participant, wanted)
-        try:
-            answers = _answers(_instrument(chosen), data["answers"])
-        except exceptions.ValidationError:
-            # A retry or a second submission of a questionnaire already stored is
-            # answered as such, whatever its answers.
-            done = _submitted({"participant": participant}, chosen.code)
-            if done is not None:
-                return _repeat(done, chosen.code, key)
-            raise
-        try:
-            stored, fresh = services.response_submit_once(
-                participant=participant, code=chosen.code, answers=answers, idempotency_key=key
-            )
-        except DjangoValidationError as exc:
-            # Nothing was stored (the service's transaction rolled back). Another
-            # submission may have won meanwhile, or the code stopped working.
-            done = _submitted({"participant": participant}, chosen.code)
-            if done is not None:
-                return _repeat(done, chosen.code, key)
-            if services.participant_by_code(code) is None:
-                raise CodeRefused from None
-            raise exceptions.ValidationError({"answers": _service_problems(exc)}) from None
         if not fresh:
             # Submitted before: a retry with the first key (200), or another
             # submission whose answers were not stored (409).
-            return _repeat(stored, chosen.code, key)
-        return _answer(chosen.code, status.HTTP_201_CREATED)
+            return _repeat(stored, wanted, key)
+        return _answer(wanted, status.HTTP_201_CREATED)
 
 
 # --- Results -------------------------------------------------------------------------

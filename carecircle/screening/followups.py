@@ -33,10 +33,10 @@ from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
+from carecircle.crypto.prepared import insert_row
 from carecircle.notifications.models import Notification, OutboxMessage
 from carecircle.notifications.outbox import enqueue, handler, periodic
 from carecircle.notifications.services import notification_send
-from carecircle.crypto.prepared import insert_row
 from carecircle.regions.codes import PREFIX_LENGTHS
 from carecircle.screening.models import FollowUp, Response
 from carecircle.screening.permissions import CENTRE_ROLES, SCHOOL_ROLES, follow_ups_visible_to

@@ -17,7 +17,7 @@ import hashlib
 import json
 import secrets
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
+from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rules import age_on
-from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
 from carecircle.screening.followups import followup_open
 from carecircle.screening.instruments import InstrumentError, get_instrument, score
 from carecircle.screening.models import Campaign, CampaignInstrument, Participant, Response
@@ -159,16 +159,19 @@ def instruments_for(campaign: Campaign, minor: Minor, on: date) -> list[Campaign
     return [i for i in campaign_instruments(campaign) if i.min_age <= age <= i.max_age]
 
 
+INSTRUMENTS_READ = "_screening_instruments"  # where a loaded campaign keeps them
+
+
 def campaign_instruments(campaign: Campaign) -> list[CampaignInstrument]:
     """The campaign's instruments in order: prefetched ones if the caller prefetched."""
     prefetched = getattr(campaign, "_prefetched_objects_cache", {}).get("instruments")
     if prefetched is not None:
         return list(prefetched)
     # Read once per loaded campaign: its instruments are fixed when it is created.
-    loaded: list[CampaignInstrument] | None = getattr(campaign, "_screening_instruments", None)
+    loaded: list[CampaignInstrument] | None = getattr(campaign, INSTRUMENTS_READ, None)
     if loaded is None:
         loaded = [instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=campaign.pk)]
-        campaign._screening_instruments = loaded  # type: ignore[attr-defined]
+        setattr(campaign, INSTRUMENTS_READ, loaded)
     return list(loaded)
 
 
@@ -359,11 +362,20 @@ class _Open:
         locked = _participant_from(_LOCKED.rows(pk=participant.pk))
         if locked is None:
             raise Participant.DoesNotExist
-        # The caller's copy of the campaign may have read the instruments already.
-        known = Participant.campaign.is_cached(participant)  # type: ignore[attr-defined]
+        # The caller's copy of the campaign may have read its instruments already
+        # (they are fixed when the campaign is created).
+        if Participant.campaign.is_cached(participant):  # type: ignore[attr-defined]
+            known = getattr(participant.campaign, INSTRUMENTS_READ, None)
+            if known is not None:
+                setattr(locked.campaign, INSTRUMENTS_READ, known)
+        return cls.of(locked)
+
+    @classmethod
+    def of(cls, locked: Participant) -> _Open:
+        """What answering needs, for a participant whose row this transaction locked."""
         return cls(
             participant=locked,
-            instruments=campaign_instruments(participant.campaign if known else locked.campaign),
+            instruments=campaign_instruments(locked.campaign),
             responses=responses_of(locked),
             age=_age_on(locked.minor.birth_date, locked.campaign),
         )
@@ -452,7 +464,14 @@ def response_submit_once(
     done = opened.responses.get(code)
     if done is not None and done.submitted_at is not None:
         return done, False
-    chosen = opened.chosen(code)
+    return _submit(opened, opened.chosen(code), answers, idempotency_key), True
+
+
+def _submit(
+    opened: _Open, chosen: CampaignInstrument, answers: Mapping[str, Any], idempotency_key: str
+) -> Response:
+    """Score the answers merged with those saved before, store the result, its audit
+    event and any follow-up, and mark the participant."""
     instrument, merged = opened.merged(chosen, answers)
     result = score(instrument, json.loads(merged))
     if not result.valid:
@@ -482,7 +501,57 @@ def response_submit_once(
     )
     followup_open(response)
     opened.mark(submitted_at=response.submitted_at)
-    return response, True
+    return response
+
+
+_LOCKED_BY_DIGEST = Prepared(
+    lambda digest: _participant_rows(code_digest=digest).select_for_update(of=("self",)),
+    digest=str,
+)
+
+
+@transaction.atomic
+def response_submit_by_code(
+    *,
+    code: str,
+    instrument: str,
+    read_answers: Callable[[Any], Mapping[str, Any]],
+    idempotency_key: str,
+) -> tuple[Response | None, bool]:
+    """The submit API's one transaction: the code's participant locked, the
+    questionnaire chosen by the pupil's age, the answers read for the loaded instrument
+    by ``read_answers`` (whose errors propagate, with nothing stored), then scored and
+    stored once.
+
+    Returns (None, False) when the code opens nothing now, (the first submission,
+    False) when this questionnaire was submitted before, (the response, True) when
+    this call stored it. A questionnaire that is not the pupil's, or that changed
+    since the campaign opened, is a ValidationError with the code "instrument".
+    """
+    locked = _participant_from(_LOCKED_BY_DIGEST.rows(digest=code_digest(code)))
+    if locked is None or not participant_open(locked, timezone.now()):
+        return None, False
+    opened = _Open.of(locked)
+    chosen = next(
+        (
+            i
+            for i in opened.instruments
+            if i.code == instrument and i.min_age <= opened.age <= i.max_age
+        ),
+        None,
+    )
+    if chosen is None:
+        raise ValidationError(
+            _("This questionnaire is not part of the campaign."), code="instrument"
+        )
+    done = opened.responses.get(chosen.code)
+    if done is not None and done.submitted_at is not None:
+        return done, False
+    try:
+        loaded = campaign_instrument(chosen.code, chosen.version)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages[0], code="instrument") from None
+    return _submit(opened, chosen, read_answers(loaded), idempotency_key), True
 
 
 OPEN_STATUSES = (Participant.Status.ISSUED, Participant.Status.STARTED)

@@ -46,10 +46,9 @@ from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, note_denial
 from carecircle.people.api import MAX_ID
 from carecircle.screening import services
-from carecircle.screening.instruments import score
+from carecircle.screening.instruments import read_answers
 from carecircle.screening.instruments.model import Instrument
 from carecircle.screening.instruments.result import Problem
-from carecircle.screening.instruments.rules import is_number
 from carecircle.screening.models import Response as ScreeningResponse
 from carecircle.screening.permissions import require_runner, results_visible_to
 from carecircle.screening.serializers import (
@@ -136,41 +135,20 @@ def _service_problems(exc: DjangoValidationError) -> dict[str, list[str]]:
 # --- Submitting ----------------------------------------------------------------------
 
 
-def _normalise(value: Any) -> Any:
-    """JSON's 2.0 is the answer 2, as the engine reads it."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _answers(instrument: Instrument, given: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
-    """The answers by item id, each one allowed for its item, or a 400 naming every
-    item that is wrong and its allowed answers (the engine's messages).
+    """The answers by item id (for a mapping, only the items it names), each one
+    allowed for its item, or a 400 naming every item that is wrong and its allowed
+    answers: the engine reads them exactly as it scores them.
 
     Blanks and skip logic are left to the service, which scores the answers merged
     with those the pupil saved before.
     """
-    items = instrument.items
+    values, problems = read_answers(instrument, given)
+    if values is None or problems:
+        raise exceptions.ValidationError({"answers": _by_item(problems)})
     if isinstance(given, Mapping):
-        answers = {str(key): _normalise(value) for key, value in given.items()}
-    else:
-        if len(given) != len(items):
-            # The engine says how long a list may be (it may stop before trailing
-            # optional items); the items left out are blanks.
-            count = [p for p in score(instrument, given).problems if p.kind == "count"]
-            if count:
-                raise exceptions.ValidationError({"answers": _by_item(count)})
-        padded = [*given, *([None] * (len(items) - len(given)))]
-        answers = {item.id: _normalise(value) for item, value in zip(items, padded, strict=False)}
-    known = instrument.items_by_id
-    for key, value in answers.items():
-        item = known.get(key)
-        if item is None or (
-            value is not None and (is_number(value), value) not in item.option_set.allows
-        ):
-            problems = [p for p in score(instrument, answers).problems if p.malformed]
-            if problems:
-                raise exceptions.ValidationError({"answers": _by_item(problems)})
-            break  # what the engine reads as allowed, it scores
-    return answers
+        return {key: values[key] for key in given}
+    return values
 
 
 def _submitted(digest: str, code: str) -> ScreeningResponse | None:

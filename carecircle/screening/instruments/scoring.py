@@ -83,7 +83,7 @@ def score(instrument: Instrument, answers: Sequence[Any] | Mapping[str, Any]) ->
     Numbers for rated items, codes such as "Y"/"N"/"R", ``None`` for a blank or an
     item that was not shown.
     """
-    values, problems = _read(instrument, answers)
+    values, problems = read_answers(instrument, answers)
     if values is None:
         return _unreadable(instrument, problems)
     flagged = {p.item for p in problems}
@@ -119,10 +119,12 @@ def score(instrument: Instrument, answers: Sequence[Any] | Mapping[str, Any]) ->
     return _result(instrument, values, scores, problems)
 
 
-def _read(
+def read_answers(
     instrument: Instrument, answers: Sequence[Any] | Mapping[str, Any]
 ) -> tuple[dict[str, Value | None] | None, list[Problem]]:
-    """The answers by item id (a bad value read as blank) and the problems found."""
+    """Every item's answer by item id (a value that is not allowed read as blank) and
+    the problems of the answers themselves: unknown items, values not allowed, a
+    list of the wrong length (then no answers at all: None)."""
     items = instrument.items
     if isinstance(answers, Mapping):
         problems = [

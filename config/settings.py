@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "carecircle.notifications",
     "carecircle.people",
     "carecircle.screening",
+    "carecircle.visits",
     "carecircle.stats",
 ]
 
@@ -382,6 +383,20 @@ CARECIRCLE_SCREENING_RED_DAYS = envint("CARECIRCLE_SCREENING_RED_DAYS", 3)
 CARECIRCLE_SCREENING_YELLOW_DAYS = envint("CARECIRCLE_SCREENING_YELLOW_DAYS", 7)
 CARECIRCLE_CODE_ATTEMPTS = envint("CARECIRCLE_CODE_ATTEMPTS", 10)
 CARECIRCLE_CODE_ATTEMPTS_WINDOW = envint("CARECIRCLE_CODE_ATTEMPTS_WINDOW", 600)
+
+# Visits (issue 5): how the due lists read screening results, the reminder
+# and escalation of due visits, the time limits of the tasks a visit opens, and the
+# private folder of visit photos (outside MEDIA_ROOT: no URL serves it). The days
+# between visits per category are data (``visits.VisitRuleSet``), not settings.
+CARECIRCLE_VISIT_RISK_DAYS = envint("CARECIRCLE_VISIT_RISK_DAYS", 180)
+CARECIRCLE_VISIT_REMIND_DAYS = envint("CARECIRCLE_VISIT_REMIND_DAYS", 3)
+CARECIRCLE_VISIT_FOLLOW_UP_DAYS = envint("CARECIRCLE_VISIT_FOLLOW_UP_DAYS", 7)
+CARECIRCLE_VISIT_POLICE_REPORT_HOURS = envint("CARECIRCLE_VISIT_POLICE_REPORT_HOURS", 24)
+CARECIRCLE_VISIT_PHOTO_DIR = envstr(
+    "CARECIRCLE_VISIT_PHOTO_DIR", str(BASE_DIR / "var" / "visit-photos")
+)
+CARECIRCLE_VISIT_PHOTO_MAX_BYTES = envint("CARECIRCLE_VISIT_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+CARECIRCLE_VISIT_PHOTO_MAX_PER_VISIT = envint("CARECIRCLE_VISIT_PHOTO_MAX_PER_VISIT", 6)
 
 LOGGING = {
     "version": 1,

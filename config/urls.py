@@ -6,6 +6,7 @@ from carecircle.accounts import api as accounts_api
 from carecircle.people import api as people_api
 from carecircle.people import import_api as people_import_api
 from carecircle.screening import api as screening_api
+from carecircle.visits import api_urls as visits_api_urls
 
 api_v1 = [
     path("me/", accounts_api.me, name="me"),
@@ -21,6 +22,7 @@ api_v1 = [
         screening_api.ResultDetail.as_view(),
         name="screening-result-detail",
     ),
+    *visits_api_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a separate file, so the strict CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

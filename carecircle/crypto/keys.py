@@ -162,6 +162,29 @@ def decrypt(token: str, *, label: str, ring: Keyring | None = None) -> str:
     return _decrypt_raw(cipher, key, blob, label.encode()).decode("utf-8")
 
 
+def encrypt_bytes(plaintext: bytes, *, label: str, ring: Keyring | None = None) -> bytes:
+    """``encrypt`` for a file's contents: the same header (prefix, cipher, key id) in
+    ASCII, then the raw nonce, ciphertext and tag; no base64 doubling a photo's size."""
+    ring = ring or keyring()
+    blob = _encrypt_raw(ring.cipher, ring.keys[ring.active_id], plaintext, label.encode())
+    return f"{PREFIX}${ring.cipher}${ring.active_id}$".encode("ascii") + blob
+
+
+def decrypt_bytes(data: bytes, *, label: str, ring: Keyring | None = None) -> bytes:
+    ring = ring or keyring()
+    parts = data.split(b"$", 3)  # the blob itself may hold "$"
+    if (
+        len(parts) != 4
+        or parts[0] != PREFIX.encode()
+        or parts[1].decode("ascii", "replace") not in CIPHERS.values()
+    ):
+        raise DecryptionError("not a CareCircle encrypted file")
+    key = ring.keys.get(parts[2].decode("ascii", "replace"))
+    if key is None:
+        raise DecryptionError(f"unknown key id {parts[2]!r}")
+    return _decrypt_raw(parts[1].decode("ascii"), key, parts[3], label.encode())
+
+
 def blind_index(value: str, *, label: str, ring: Keyring | None = None) -> str:
     """Keyed hash for exact lookup; the label keeps equal values in two fields unlinkable."""
     ring = ring or keyring()

@@ -1,6 +1,6 @@
 """The authorization matrix (SECURITY.md AZ-1, AZ-2, AZ-9), run against the URL resolver.
 
-The expectations live in ``carecircle/testing/matrix.py`` (read its docstring to add
+The expectations live in ``carecircle/testing/matrix/`` (read its docstring to add
 a route). The district, both sets of personas and the objects are built once for
 this module inside one transaction; each request then runs in a savepoint that is
 rolled back, so a successful write (a deactivation, a revoked role) never leaks
@@ -189,7 +189,7 @@ def test_it_has_an_entry_for_every_route() -> None:
     missing = sorted(routes - set(mx.TABLE))
     extra = sorted(set(mx.TABLE) - routes)
     assert not missing and not extra, (
-        f"Routes without an entry in carecircle/testing/matrix.py TABLE: {missing}; "
+        f"Routes without an entry in carecircle/testing/matrix/table.py TABLE: {missing}; "
         f"entries for routes that no longer exist: {extra}. See that module's docstring."
     )
 

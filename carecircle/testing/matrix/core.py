@@ -1,0 +1,252 @@
+"""The matrix's vocabulary: outcomes, actors, the objects each actor reaches, and
+``Expect``/``Route`` with the rules that turn them into an expected outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from carecircle.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from carecircle.testing.matrix.world import World
+
+# --- Outcomes -----------------------------------------------------------------
+
+OK = "200"
+NO_CONTENT = "204"
+INVALID = "400"
+UNAUTH = "401"
+FORBIDDEN = "403"
+NOT_FOUND = "404"
+WRONG_METHOD = "405"
+
+
+def to(name: str) -> str:
+    """A redirect to the named route."""
+    return f"302 {name}"
+
+
+LOGIN = to("accounts:login")
+# Redirects that send the user to a gate rather than to the result of an action.
+GATES = frozenset({LOGIN, to("accounts:otp-verify"), to("accounts:otp-setup")})
+
+
+def is_success(outcome: str) -> bool:
+    """2xx, or a redirect somewhere other than a sign-in gate."""
+    return outcome.startswith("2") or (outcome.startswith("302") and outcome not in GATES)
+
+
+# --- Actors ---------------------------------------------------------------------
+
+ANONYMOUS = "anonymous"
+NO_ROLE = "no_role"
+ACTORS: tuple[str, ...] = (ANONYMOUS, NO_ROLE, *Role.values)
+
+R = Role
+EVERYONE = frozenset({NO_ROLE, *Role.values})
+SEES_CHILDREN = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR, R.FAMILY_EDUCATOR,
+        R.LAWYER, R.CHILD_SUPERVISOR, R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER,
+        R.SCHOOL_ADMIN, R.HOSPITAL_CLINICIAN, R.AGENCY_OFFICER, R.HOTLINE_OPERATOR,
+        R.VOLUNTEER,
+    }
+)  # fmt: skip
+READS_STATS = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR, R.CHILD_SUPERVISOR,
+        R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN, R.ANALYST,
+    }
+)  # fmt: skip
+EDITS_MINORS = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.CHILD_SUPERVISOR,
+        R.CHILD_DIRECTOR, R.SCHOOL_ADMIN,
+    }
+)  # fmt: skip
+READS_AUDIT = frozenset({R.AUDITOR})
+MANAGES_ACCOUNTS = frozenset({R.SYSADMIN})
+
+# --- Objects each actor reaches: (role, side) -> labels ---------------------------
+
+_DISTRICT_WIDE = (R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR)
+_LOCAL = (R.CHILD_SUPERVISOR, R.CHILD_DIRECTOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN)
+
+# Relationship roles (family educator, lawyer, clinician, agency officer, hotline,
+# volunteer) reach no child until a case or referral links them; none-access roles
+# (auditor, analyst, sysadmin) never do.
+SEEN: dict[str, dict[tuple[str, str], frozenset[str]]] = {
+    "minor": {
+        **{(role, "A"): frozenset({"a", "b"}) for role in _DISTRICT_WIDE},
+        **{(role, "B"): frozenset({"c"}) for role in _DISTRICT_WIDE},
+        **{(role, "A"): frozenset({"a"}) for role in _LOCAL},
+        **{(role, "B"): frozenset({"b"}) for role in _LOCAL},
+    },
+    "account": {
+        (R.SYSADMIN, "A"): frozenset({"acct_a", "unassigned"}),
+        (R.SYSADMIN, "B"): frozenset({"acct_c"}),
+    },
+    "organisation": {
+        (R.SYSADMIN, "A"): frozenset({"org_a"}),
+        (R.SYSADMIN, "B"): frozenset({"org_c"}),
+    },
+    "assignment": {
+        (R.SYSADMIN, "A"): frozenset({"asg_a"}),
+        (R.SYSADMIN, "B"): frozenset({"asg_c"}),
+    },
+}
+OBJECTS: dict[str, tuple[str, ...]] = {
+    "minor": ("a", "b", "c"),
+    "account": ("acct_a", "acct_c", "unassigned", "self"),
+    "organisation": ("org_a", "org_c"),
+    "assignment": ("asg_a", "asg_c", "asg_mismatch", "asg_self"),
+}
+SELF_OBJECTS = frozenset({"self", "asg_self"})
+
+# Registry objects (issue 3 item 4). A guardian or household follows its child
+# (``guardian_a`` is minor a's); schools are reached by division or as one's own
+# school (``people/school_views.py``), a class with its school. School A sits in
+# 431103101, school B in 431103102, school C in 零陵区 431102001; a village's
+# child director reaches no school page.
+REGISTRY_KINDS: tuple[str, ...] = ("guardian", "household", "school", "class")
+for _kind in ("guardian", "household"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in OBJECTS["minor"])
+    SEEN[_kind] = {
+        key: frozenset(f"{_kind}_{label}" for label in labels)
+        for key, labels in SEEN["minor"].items()
+    }
+_SCHOOL_LOCAL = (R.CHILD_SUPERVISOR, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN)
+SEEN["school"] = {
+    **{(role, "A"): frozenset({"school_a", "school_b"}) for role in _DISTRICT_WIDE},
+    **{(role, "B"): frozenset({"school_c"}) for role in _DISTRICT_WIDE},
+    **{(role, "A"): frozenset({"school_a"}) for role in _SCHOOL_LOCAL},
+    **{(role, "B"): frozenset({"school_b"}) for role in _SCHOOL_LOCAL},
+}
+SEEN["class"] = {
+    key: frozenset(label.replace("school_", "class_") for label in labels)
+    for key, labels in SEEN["school"].items()
+}
+OBJECTS["school"] = ("school_a", "school_b", "school_c")
+OBJECTS["class"] = ("class_a", "class_b", "class_c")
+
+# Screening (issue 4): a campaign at each school A, B and C with a red-critical
+# result and its follow-up. Campaigns and follow-ups are reached by whoever runs
+# campaigns at the school: its psychology teacher, and center staff and counselors
+# whose division covers it (``screening/permissions.py``).
+RUNS_CAMPAIGNS = frozenset({R.SCHOOL_PSYCH_TEACHER, R.CENTER_STAFF, R.COUNSELOR})
+REGISTRY_KINDS += ("campaign", "follow_up", "participant", "result")
+for _kind in ("campaign", "follow_up", "participant", "result"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in ("a", "b", "c"))
+    SEEN[_kind] = {
+        **{
+            (role, "A"): frozenset({f"{_kind}_a", f"{_kind}_b"})
+            for role in (R.CENTER_STAFF, R.COUNSELOR)
+        },
+        **{(role, "B"): frozenset({f"{_kind}_c"}) for role in (R.CENTER_STAFF, R.COUNSELOR)},
+        (R.SCHOOL_PSYCH_TEACHER, "A"): frozenset({f"{_kind}_a"}),
+        (R.SCHOOL_PSYCH_TEACHER, "B"): frozenset({f"{_kind}_b"}),
+    }
+
+# Key assistance targets: each screened minor (``screened_a`` is minor a, reached as
+# its campaign is) already has an open target ``key_target_a``; counselors and the
+# school's psychology teacher confirm and end them.
+CONFIRMS_TARGETS = frozenset({R.COUNSELOR, R.SCHOOL_PSYCH_TEACHER})
+REPORT_READERS = RUNS_CAMPAIGNS | {R.SCHOOL_ADMIN}
+REGISTRY_KINDS += ("screened", "key_target")
+for _kind in ("screened", "key_target"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in ("a", "b", "c"))
+    SEEN[_kind] = {
+        key: frozenset(label.replace("campaign_", f"{_kind}_") for label in labels)
+        for key, labels in SEEN["campaign"].items()
+    }
+
+# A division inside each side's sysadmin scope, for forms that name one.
+HOME_DIVISION = {"A": "431103101", "B": "431102001"}
+
+# --- The table ---------------------------------------------------------------------
+
+PUBLIC, OWN, CHILDREN, ACCOUNTS, AUDIT, STATS = (
+    "public", "own", "children", "accounts", "audit", "stats"
+)  # fmt: skip
+
+# A POST body, or a function of (world, actor's side) returning one.
+Body = Mapping[str, Any] | Callable[["World", str], Mapping[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one method of a route answers."""
+
+    method: str
+    ok: str  # for an allowed actor and an object in scope
+    allowed: frozenset[str] = EVERYONE
+    denied: str = FORBIDDEN
+    anonymous: str = LOGIN
+    objects: str | None = None  # a key of OBJECTS when the URL carries a pk
+    out_of_scope: str = NOT_FOUND
+    own: str | None = None  # the actor's own account or assignment (AZ-4)
+    data: Body = None
+    kwargs: Mapping[str, str] = field(default_factory=dict)
+    writes: bool = False  # the ``ok`` outcome changes data
+
+
+class Route:
+    """One URL name: its area (for the separation-of-duties checks), one Expect per method."""
+
+    def __init__(self, area: str, *expects: Expect) -> None:
+        self.area = area
+        self.expects = expects
+
+
+def expected(exp: Expect, actor: str, side: str, obj: str | None) -> str:
+    if actor == ANONYMOUS:
+        return exp.anonymous
+    if actor not in exp.allowed:
+        return exp.denied
+    if exp.objects is None or obj is None:
+        return exp.ok
+    if obj in SELF_OBJECTS:
+        if exp.own is None:
+            raise ValueError("an Expect on accounts must say what happens to one's own (own=)")
+        return exp.own
+    return exp.ok if obj in SEEN[exp.objects].get((actor, side), frozenset()) else exp.out_of_scope
+
+
+def probes(exp: Expect, actor: str) -> list[tuple[str, str | None]]:
+    """The (jurisdiction side, object) pairs one actor is tried with.
+
+    Jurisdiction and object only matter past the view's gate: an allowed actor is
+    tried from both sides against every object (its own account included); an
+    actor the gate turns away, or any actor on a wrong method, from side A against
+    the first object, which is in scope for side A's administrator. The anonymous
+    visitor tries every object: the login gate answers alike for all of them.
+    """
+    objects: tuple[str | None, ...] = OBJECTS[exp.objects] if exp.objects else (None,)
+    if actor == ANONYMOUS:
+        return [("-", obj) for obj in objects]
+    gated = actor not in exp.allowed or exp.ok == WRONG_METHOD
+    if gated:
+        objects = objects[:1]
+    both = exp.objects is not None and not gated and actor != NO_ROLE
+    return [(side, obj) for side in (("A", "B") if both else ("A",)) for obj in objects]
+
+
+# Visits (issue 5): one visit to each minor ``visit_a``/``visit_b``/``visit_c``, read by
+# whoever reads the child's area (``visits/permissions.py``): district-wide roles and
+# the village's supervisor and director, never schools.
+READS_VISITS = frozenset(
+    {
+        R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR, R.CHILD_SUPERVISOR,
+        R.CHILD_DIRECTOR,
+    }
+)  # fmt: skip
+RECORDS_VISITS = READS_VISITS - {R.COUNSELOR}
+REGISTRY_KINDS += ("visit",)
+OBJECTS["visit"] = ("visit_a", "visit_b", "visit_c")
+SEEN["visit"] = {
+    (role, side): frozenset(f"visit_{label}" for label in labels)
+    for (role, side), labels in SEEN["minor"].items()
+    if role in READS_VISITS
+}

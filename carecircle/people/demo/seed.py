@@ -61,6 +61,7 @@ class DemoSummary:
     classes: int = 0
     categorised: int = 0
     screened: int = 0
+    visits: int = 0
 
 
 def demo_loaded() -> bool:
@@ -194,6 +195,9 @@ def demo_seed(
         screened = screening_demo_seed(
             users=users, orgs=orgs, school_key=DEMO_SCHOOL, today=today, seed=seed
         )
+        from carecircle.visits.demo import visits_demo_seed
+
+        visited = visits_demo_seed(township=DEMO_TOWNSHIP, today=today, seed=seed)
     return DemoSummary(
         divisions=division_count,
         organisations=len(orgs),
@@ -204,4 +208,5 @@ def demo_seed(
         classes=classes,
         categorised=categorised,
         screened=screened,
+        visits=visited,
     )

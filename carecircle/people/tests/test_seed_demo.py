@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -341,6 +342,19 @@ class TestSeededDistrict:
         assert KeyTarget.objects.filter(confirmed_by__username="counselor").count() == 1
         # Pupils who have not answered still hold their codes for /q/.
         assert campaigns[1].participants.filter(status="issued").exists()
+
+    def test_it_records_a_year_of_visits_in_the_demo_township(self) -> None:
+        from carecircle.visits.models import Visit, VisitTask
+
+        visits = Visit.objects.all()
+        assert visits.exists()
+        assert not visits.exclude(area_code__startswith="431103101")
+        # Each by the village's own child director, none in the future.
+        for visit in visits.select_related("recorded_by"):
+            assert visit.recorded_by.username.startswith("child_director")
+            assert visit.occurred_at <= timezone.now()
+        # The child found living alone: the police task is waiting.
+        assert VisitTask.objects.filter(kind="report_police", status="open").count() == 1
 
     def test_it_dates_the_registrations_back_to_the_screenings(self) -> None:
         today = timezone.localdate()

@@ -83,7 +83,8 @@ class Command(BaseCommand):
                 f"{summary.users} accounts, {summary.classes} classes, "
                 f"{summary.households} households, {summary.minors} minors, "
                 f"{summary.guardians} guardians; categories derived for "
-                f"{summary.categorised} minors; {summary.screened} screening results."
+                f"{summary.categorised} minors; {summary.screened} screening results; "
+                f"{summary.visits} visits."
             )
         )
         self.stdout.write("Sign-in names and the password: python manage.py demo_logins")

@@ -310,17 +310,17 @@ def test_the_thank_you_page_is_the_same_whatever_the_answers(older: Participant)
     asq = Response.objects.get(participant=older, code="ASQ")
     assert (asq.triage, phq9.band, phq9.total) == ("red_critical", "severe", 27)
 
+    def neutral(text: str) -> str:
+        # The CSRF token is random: it may hold "27" or "red" by chance.
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text)
+
     assert _goes(client.get(done.url)) == THANKS
-    html = client.get(THANKS).content.decode()
+    html = neutral(client.get(THANKS).content.decode())
     for line in ("12356", "12355", "110", "120"):
         assert line in html
     for secret in ("27", "severe", "Severe", "red", "critical", "positive", "Positive", "band"):
         assert secret not in html
-
-    def neutral(text: str) -> str:
-        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text)
-
-    assert neutral(html) == neutral(Client().get(THANKS).content.decode())
+    assert html == neutral(Client().get(THANKS).content.decode())
 
 
 def test_leaving_and_idling_need_the_code_again(older: Participant, settings: Any) -> None:

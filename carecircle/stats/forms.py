@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carecircle.people.models import Category
 from carecircle.regions.codes import parse_code
 
 
@@ -15,6 +16,11 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     area = forms.CharField(label=_("Area code"), max_length=12, required=False)
+    category = forms.ChoiceField(
+        label=_("Category of children"),
+        choices=[("", _("All children")), *Category.choices],
+        required=False,
+    )
 
     @classmethod
     def default_initial(cls) -> dict[str, Any]:

@@ -9,10 +9,14 @@ the division prefixes the figure may count, never wider than the viewer's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import wraps
+from typing import Any, TypeVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,11 +38,13 @@ class Unit(models.TextChoices):
 
 @dataclass(frozen=True)
 class Scope:
-    """What a computation may count: a period and the division prefixes inside it."""
+    """What a computation may count: a period, the division prefixes inside it, and
+    for indicators registered ``by_category`` a registry category to narrow to."""
 
     start: date
     end: date
     prefixes: tuple[str, ...]
+    category: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -60,6 +66,11 @@ class Indicator:
     # A count of identified children: small values are suppressed for viewers who
     # do not see child records (SECURITY.md AZ-2), lest a "1" single out a child.
     counts_children: bool = False
+    # Computed for one registry category when the scope names one; an indicator
+    # that is not is left out (None) rather than shown for every child.
+    by_category: bool = False
+    # For a rate: the count it is a share of, shown beside it.
+    denominator: Compute | None = None
 
 
 REGISTRY: dict[str, Indicator] = {}
@@ -73,6 +84,8 @@ def indicator(
     definition: object,
     group: object = "",
     counts_children: bool = False,
+    by_category: bool = False,
+    denominator: Compute | None = None,
 ) -> Callable[[Compute], Compute]:
     def register(fn: Compute) -> Compute:
         if id in REGISTRY:
@@ -85,6 +98,8 @@ def indicator(
             compute=fn,
             group=group,
             counts_children=counts_children,
+            by_category=by_category,
+            denominator=denominator,
         )
         return fn
 
@@ -107,8 +122,71 @@ def clip(viewer_prefixes: list[str] | None, area: str | None) -> tuple[str, ...]
     return tuple(sorted(p for p in viewer_prefixes if p.startswith(area)))
 
 
+def scope_for(
+    *,
+    start: date,
+    end: date,
+    viewer_prefixes: list[str] | None,
+    area: str | None = None,
+    category: str | None = None,
+) -> Scope:
+    return Scope(
+        start=start, end=end, prefixes=clip(viewer_prefixes, area), category=category or None
+    )
+
+
+def counts(ind: Indicator, scope: Scope) -> bool:
+    """Whether ``ind`` has a value for ``scope`` (an empty scope or a category the
+    indicator cannot be narrowed to has none)."""
+    return not scope.empty and (scope.category is None or ind.by_category)
+
+
+_MEMO: ContextVar[dict[Any, Any] | None] = ContextVar("carecircle_stats_memo", default=None)
+R = TypeVar("R")
+
+
+@contextmanager
+def one_computation() -> Iterator[None]:
+    """While every indicator of one page or command is computed, ``shared`` helpers
+    run once per scope; nothing is remembered after it."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def shared(fn: Callable[..., R]) -> Callable[..., R]:
+    """For a helper that several indicators call with the same scope (a rate and its
+    denominator): computed once within ``one_computation``, every time outside it."""
+
+    @wraps(fn)
+    def once(scope: Scope, *args: Any) -> R:
+        memo = _MEMO.get()
+        if memo is None:
+            return fn(scope, *args)
+        key = (fn, scope, args)
+        if key not in memo:
+            memo[key] = fn(scope, *args)
+        result: R = memo[key]
+        return result
+
+    return once
+
+
 def compute_all(
-    *, start: date, end: date, viewer_prefixes: list[str] | None, area: str | None = None
+    *,
+    start: date,
+    end: date,
+    viewer_prefixes: list[str] | None,
+    area: str | None = None,
+    category: str | None = None,
 ) -> dict[str, Value]:
-    scope = Scope(start=start, end=end, prefixes=clip(viewer_prefixes, area))
-    return {ind.id: (None if scope.empty else ind.compute(scope)) for ind in REGISTRY.values()}
+    scope = scope_for(
+        start=start, end=end, viewer_prefixes=viewer_prefixes, area=area, category=category
+    )
+    with one_computation():
+        return {
+            ind.id: (ind.compute(scope) if counts(ind, scope) else None)
+            for ind in REGISTRY.values()
+        }

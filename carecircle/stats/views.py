@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from carecircle.accounts.permissions import can_view_stats
+from carecircle.people.models import Category
 from carecircle.stats.forms import PeriodForm
 from carecircle.stats.selectors import indicator_rows
 
@@ -20,11 +21,15 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
     if not can_view_stats(request.user):
         raise PermissionDenied
     form = PeriodForm(request.GET or None, initial=PeriodForm.default_initial())
-    period = PeriodForm.default_initial() | {"area": None}
+    period = PeriodForm.default_initial() | {"area": None, "category": ""}
     if request.GET and form.is_valid():
         period = form.cleaned_data
     rows = indicator_rows(
-        user=request.user, start=period["start"], end=period["end"], area=period["area"]
+        user=request.user,
+        start=period["start"],
+        end=period["end"],
+        area=period["area"],
+        category=period["category"] or None,
     )
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r["group"])]
     return render(
@@ -34,6 +39,7 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "groups": groups,
             "period": period,
+            "category": dict(Category.choices).get(period["category"] or ""),
             "min_cell": settings.CARECIRCLE_MIN_CELL,
         },
     )

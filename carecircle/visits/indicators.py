@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from carecircle.accounts.permissions import prefix_q
 from carecircle.people.models import Category, CategoryMembership, Minor
 from carecircle.people.timeline import day_start
-from carecircle.stats.registry import Scope, Unit, indicator
+from carecircle.stats.registry import Scope, Unit, indicator, shared
 from carecircle.stats.registry import Value as Figure
 from carecircle.visits.due import with_due
 from carecircle.visits.models import VisitMinor
@@ -64,6 +64,7 @@ def _in_category(category: str, day: str) -> Q:
 
 def seen_in(scope: Scope, category: str | None = None) -> QuerySet[VisitMinor]:
     """Children seen on visits within the period, in the scope's divisions."""
+    category = category or scope.category
     rows = VisitMinor.objects.filter(
         prefix_q("area_code", scope.prefixes) or Q(),
         visited_on__gte=scope.start,
@@ -92,8 +93,10 @@ def household_times(scope: Scope, category: str | None = None) -> int:
     return rows.values("visit_id", "household_key").distinct().count()
 
 
+@shared
 def on_time(scope: Scope, category: str | None = None) -> tuple[int, int]:
     """(children not overdue, children under a visit rule) on the period's last day."""
+    category = category or scope.category
     children = Minor.objects.filter(
         prefix_q("area_code", scope.prefixes) or Q(),
         status=Minor.Status.ACTIVE,
@@ -114,6 +117,11 @@ def on_time(scope: Scope, category: str | None = None) -> tuple[int, int]:
     total = tracked.count()
     late = tracked.filter(next_due_on__lt=scope.end).count()
     return total - late, total
+
+
+def under_rules(scope: Scope) -> int:
+    """The on-time rate's denominator: the children under a visit rule that day."""
+    return on_time(scope, None)[1]  # called as on_time_rate calls it: computed once
 
 
 def on_time_rate(scope: Scope, category: str | None = None) -> Decimal | None:
@@ -146,6 +154,7 @@ def by_category(scope: Scope) -> dict[str, dict[str, Figure]]:
 
 indicator(
     "visits.count",
+    by_category=True,
     name=_("Visits"),
     unit=Unit.TIMES,
     group=VISITS,
@@ -158,6 +167,7 @@ indicator(
 )(visit_count)
 indicator(
     "visits.person_times",
+    by_category=True,
     name=_("Children seen on visits"),
     unit=Unit.PERSON_TIMES,
     group=VISITS,
@@ -169,6 +179,7 @@ indicator(
 )(person_times)
 indicator(
     "visits.minors",
+    by_category=True,
     name=_("Children visited"),
     unit=Unit.PERSONS,
     group=VISITS,
@@ -180,6 +191,7 @@ indicator(
 )(minors_visited)
 indicator(
     "visits.households",
+    by_category=True,
     name=_("Households visited"),
     unit=Unit.HOUSEHOLD_TIMES,
     group=VISITS,
@@ -192,6 +204,8 @@ indicator(
 )(household_times)
 indicator(
     "visits.on_time_rate",
+    by_category=True,
+    denominator=under_rules,
     name=_("Children visited on time"),
     unit=Unit.PERCENT,
     group=VISITS,

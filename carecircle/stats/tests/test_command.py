@@ -52,6 +52,17 @@ def test_it_prints_every_registered_indicator(staffed: Any) -> None:
     assert {key: values[key] for key in STAFF} == dict.fromkeys(STAFF, 2)
 
 
+def test_a_category_leaves_out_what_cannot_be_counted_by_category(staffed: Any) -> None:
+    values = stats("--from", "2026-01-01", "--to", "2026-12-31", "--category", "orphan")
+    assert set(values) == set(REGISTRY)
+    for key, ind in REGISTRY.items():
+        if not ind.by_category:
+            assert values[key] is None, key
+    assert values["visits.count"] == 0
+    with pytest.raises(CommandError, match="invalid choice"):
+        stats("--from", "2026-01-01", "--to", "2026-12-31", "--category", "astronaut")
+
+
 def test_it_narrows_to_an_area(staffed: Any) -> None:
     town_a = stats("--from", "2026-01-01", "--to", "2026-12-31", "--area", "431103101")
     assert {key: town_a[key] for key in STAFF} == {

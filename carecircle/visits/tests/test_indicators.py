@@ -11,6 +11,7 @@ import pytest
 from carecircle.people.models import Minor
 from carecircle.stats.registry import REGISTRY, Scope, Unit, compute_all
 from carecircle.testing.fixtures import AREA_B
+from carecircle.visits.due import with_due
 from carecircle.visits.indicators import IDS, by_category, figures, on_time
 from carecircle.visits.models import Visit
 from carecircle.visits.tests.factories import (
@@ -126,3 +127,61 @@ def test_figures_are_clipped_to_the_viewers_scope(world: dict[str, Minor]) -> No
     assert counts(village_b) == (1, 1, 1, 1)
     outside = compute_all(start=START, end=END, viewer_prefixes=["431102"])
     assert counts(outside) == (0, 0, 0, 0)
+
+
+def test_a_category_in_the_scope_narrows_every_visits_figure(world: dict[str, Minor]) -> None:
+    orphans = Scope(start=START, end=END, prefixes=(TOWNSHIP_A,), category="orphan")
+    assert counts(
+        compute_all(start=START, end=END, viewer_prefixes=[TOWNSHIP_A], category="orphan")
+    ) == (4, 4, 2, 4)
+    assert REGISTRY["visits.on_time_rate"].compute(orphans) == Decimal("50.0")
+    assert REGISTRY["visits.on_time_rate"].denominator(orphans) == 2
+    # An indicator that cannot be narrowed to a category is left out, not shown for all.
+    narrowed = compute_all(start=START, end=END, viewer_prefixes=[TOWNSHIP_A], category="orphan")
+    assert narrowed["staff.child_directors"] is None
+
+
+def test_the_stats_page_shows_the_rate_with_its_denominator_and_a_category(
+    world: dict[str, Minor],
+    personas: dict[str, Any],
+    client_for: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    client = client_for(personas["child_supervisor"])
+    params = {"start": START.isoformat(), "end": END.isoformat()}
+    page = client.get("/stats/", params)
+    rows = {r["id"]: r for _g, group in page.context["groups"] for r in group}
+    assert (rows["visits.on_time_rate"]["value"], rows["visits.on_time_rate"]["denominator"]) == (
+        Decimal("50.0"),
+        2,
+    )
+    assert "分母：2" in page.content.decode()  # the page speaks zh-hans
+    orphans = client.get("/stats/", {**params, "category": "orphan"})
+    rows = {r["id"]: r for _g, group in orphans.context["groups"] for r in group}
+    assert rows["visits.count"]["value"] == 4
+    assert rows["staff.child_directors"]["not_by_category"]
+    assert rows["staff.child_directors"]["value"] is None
+    bad = client.get("/stats/", {**params, "category": "astronaut"})
+    assert bad.status_code == 200 and bad.context["form"].errors["category"]
+
+
+def test_a_rate_and_its_denominator_share_one_computation(
+    world: dict[str, Minor], personas: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecircle.stats.selectors import indicator_rows
+
+    calls: list[object] = []
+    real = with_due
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("carecircle.visits.indicators.with_due", counted)
+    supervisor = personas["child_supervisor"]  # township A
+    rows = {r["id"]: r for r in indicator_rows(user=supervisor, start=START, end=END)}
+    assert (rows["visits.on_time_rate"]["value"], rows["visits.on_time_rate"]["denominator"]) == (
+        Decimal("50.0"),
+        2,
+    )
+    assert len(calls) == 1

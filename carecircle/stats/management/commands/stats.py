@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from carecircle.people.models import Category
 from carecircle.regions.codes import parse_code
 from carecircle.stats.registry import REGISTRY, compute_all
 
@@ -26,16 +27,32 @@ def _date(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Compute all indicators: stats --from YYYY-MM-DD --to YYYY-MM-DD [--area CODE] --json"
+    help = (
+        "Compute all indicators: stats --from YYYY-MM-DD --to YYYY-MM-DD [--area CODE] "
+        "[--category CATEGORY] --json"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--from", dest="start", required=True)
         parser.add_argument("--to", dest="end", required=True)
         parser.add_argument("--area", default=None)
+        parser.add_argument(
+            "--category",
+            default=None,
+            choices=Category.values,
+            help="Only children of this registry category (indicators counted by category).",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(
-        self, *args: Any, start: str, end: str, area: str | None, as_json: bool, **o: Any
+        self,
+        *args: Any,
+        start: str,
+        end: str,
+        area: str | None,
+        category: str | None,
+        as_json: bool,
+        **o: Any,
     ) -> None:
         first, last = _date(start), _date(end)
         if first > last:
@@ -46,7 +63,9 @@ class Command(BaseCommand):
                 _code, prefix, _level = parse_code(area)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-        values = compute_all(start=first, end=last, viewer_prefixes=None, area=prefix)
+        values = compute_all(
+            start=first, end=last, viewer_prefixes=None, area=prefix, category=category
+        )
         plain = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
         if as_json:
             self.stdout.write(json.dumps(plain, ensure_ascii=False, sort_keys=True))

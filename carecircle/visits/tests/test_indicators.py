@@ -135,7 +135,8 @@ def test_a_category_in_the_scope_narrows_every_visits_figure(world: dict[str, Mi
         compute_all(start=START, end=END, viewer_prefixes=[TOWNSHIP_A], category="orphan")
     ) == (4, 4, 2, 4)
     assert REGISTRY["visits.on_time_rate"].compute(orphans) == Decimal("50.0")
-    assert REGISTRY["visits.on_time_rate"].denominator(orphans) == 2
+    denominator = REGISTRY["visits.on_time_rate"].denominator
+    assert denominator is not None and denominator(orphans) == 2
     # An indicator that cannot be narrowed to a category is left out, not shown for all.
     narrowed = compute_all(start=START, end=END, viewer_prefixes=[TOWNSHIP_A], category="orphan")
     assert narrowed["staff.child_directors"] is None

@@ -158,6 +158,15 @@ class Instrument:
         return found
 
     @cached_property
+    def flips(self) -> Mapping[str, int]:
+        """Reverse-keyed items → the sum their raw and scored values make (max + min)."""
+        return {
+            item.id: max(item.option_set.numbers) + min(item.option_set.numbers)
+            for item in self.items
+            if item.reverse
+        }
+
+    @cached_property
     def score_items(self) -> frozenset[str]:
         """The items that enter the total or a subscale."""
         return frozenset(i for s in self.scores.values() for i in s.items)

@@ -70,9 +70,11 @@ def _world() -> dict[str, Any]:
     supervisor = User.objects.create_user(
         username="bench_supervisor", password=None, full_name="周督导"
     )
-    township = Division.objects.get(prefix=SUPERVISED)
     RoleAssignment.objects.create(
-        user=supervisor, role=Role.CHILD_SUPERVISOR, division=township, scope_prefix=SUPERVISED
+        user=supervisor,
+        role=Role.CHILD_SUPERVISOR,
+        division=Division.objects.get(prefix=SUPERVISED),
+        scope_prefix=SUPERVISED,
     )
     admin = User.objects.create_user(username="bench_district", password=None, full_name="区管理员")
     county = Division.objects.get(prefix=COUNTY)
@@ -115,7 +117,8 @@ class _Filler:
     def _next_id(self, name: str) -> int:
         keys: dict[str, int] = self.world["next"]
         if name not in keys:
-            found = self.models[name].objects.order_by("-pk").values_list("pk", flat=True).first()
+            model: Any = self.models[name]
+            found = model.objects.order_by("-pk").values_list("pk", flat=True).first()
             keys[name] = (found or 0) + 1
         keys[name] += 1
         return keys[name] - 1

@@ -37,7 +37,9 @@ urlpatterns = [
     path("screening/key-targets/", include("carecircle.screening.target_urls")),
     path("screening/", include("carecircle.screening.urls")),
     path("screening/reports/", include("carecircle.screening.report_urls")),
+    path("visits/", include("carecircle.visits.offline_urls")),
     path("q/", include("carecircle.screening.public_urls")),
+    path("visits/", include("carecircle.visits.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include((api_v1, "api"))),
 ]

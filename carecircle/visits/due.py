@@ -51,6 +51,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from carecircle.people.models import Category, CategoryMembership, Minor
@@ -75,33 +76,41 @@ def _risk_days() -> int:
     return int(getattr(settings, "CARECIRCLE_VISIT_RISK_DAYS", 180))
 
 
+def _probe(rows: QuerySet[Any]) -> Q:
+    """The child has one of ``rows``: the first row's key is not NULL.
+
+    Not ``EXISTS``: inside the CASE of the due date PostgreSQL may run an EXISTS as a
+    "hashed SubPlan", reading every matching row of the whole table into a hash
+    (every category membership of the province) to answer for a village's children.
+    A scalar subquery with LIMIT 1 is always probed per child through the foreign
+    key's index, so a list costs what its scope holds, whatever the table's size.
+    """
+    return Q(IsNull(Subquery(rows.order_by().values("pk")[:1]), False))
+
+
 def _applies(keys: list[str], on: date) -> Q | None:
     """The child is under one of ``keys`` on ``on``: an OR of EXISTS, one per source."""
     parts: list[Q] = []
     categories = [k for k in keys if k in Category.values]
     if categories:
         parts.append(
-            Q(
-                Exists(
-                    CategoryMembership.objects.filter(
-                        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
-                        minor=OuterRef("pk"),
-                        category__in=categories,
-                        valid_from__lte=on,
-                    )
+            _probe(
+                CategoryMembership.objects.filter(
+                    Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+                    minor=OuterRef("pk"),
+                    category__in=categories,
+                    valid_from__lte=on,
                 )
             )
         )
     next_day = day_start(on + timedelta(days=1))
     if rules.KEY_TARGET in keys:
         parts.append(
-            Q(
-                Exists(
-                    KeyTarget.objects.filter(
-                        Q(ended_at__isnull=True) | Q(ended_at__gte=day_start(on)),
-                        minor=OuterRef("pk"),
-                        confirmed_at__lt=next_day,
-                    )
+            _probe(
+                KeyTarget.objects.filter(
+                    Q(ended_at__isnull=True) | Q(ended_at__gte=day_start(on)),
+                    minor=OuterRef("pk"),
+                    confirmed_at__lt=next_day,
                 )
             )
         )
@@ -115,7 +124,7 @@ def _applies(keys: list[str], on: date) -> Q | None:
             submitted_at__gte=day_start(on - timedelta(days=_risk_days())),
             submitted_at__lt=next_day,
         )
-        parts.append(Q(Exists(Participant.objects.filter(Exists(results), minor=OuterRef("pk")))))
+        parts.append(_probe(Participant.objects.filter(Exists(results), minor=OuterRef("pk"))))
     # None for keys that name nothing known (a rule version edited by hand): no rule.
     return reduce(or_, parts) if parts else None
 
@@ -284,6 +293,21 @@ def coverage_rows(
         CoverageRow(area=area, name=names.get(area.ljust(12, "0"), area), tracked=t, overdue=late)
         for area, t, late in found
     ]
+
+
+def due_counts(user: Any, *, on: date | None = None) -> dict[str, int]:
+    """The user's children, those overdue and those due in the coming week: one query
+    (the visits home page's counts)."""
+    on = on or timezone.localdate()
+    expressions = due_expressions(on=on)
+    aliased: DueQuerySet = minors_tracked_by(user).alias(next_due_on=expressions["next_due_on"])
+    week = on + timedelta(days=7)
+    counts = aliased.aggregate(
+        children=Count("pk"),
+        overdue=Count("pk", filter=Q(next_due_on__lt=on)),
+        due=Count("pk", filter=Q(next_due_on__gte=on, next_due_on__lt=week)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
 
 
 def coverage(user: Any, *, length: int = VILLAGE, on: date | None = None) -> list[CoverageRow]:

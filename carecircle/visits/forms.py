@@ -16,9 +16,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
@@ -32,14 +33,17 @@ from carecircle.accounts.roles import ROLE_SPECS, MinorAccess, ScopeKind
 from carecircle.people.models import Category, Minor
 from carecircle.regions.codes import PREFIX_LENGTHS, prefix_term
 from carecircle.visits import flags as risk
-from carecircle.visits import photos, rules
+from carecircle.visits import rules
 from carecircle.visits.models import OBSERVATIONS, Finding, Visit
 from carecircle.visits.permissions import MAX_ID, recording_prefixes
+from carecircle.visits.photos import _max_per_visit, clean_image
 from carecircle.visits.services import MAX_MINORS, MAX_NOTES, MinorSeen, VisitInput
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 # The checklist's answers in the order a visitor reads them: the common ones first.
 FINDING_ORDER = (Finding.OK, Finding.CONCERN, Finding.NOT_CHECKED, Finding.NOT_APPLICABLE)
+# Radio buttons drawn as Bootstrap toggle buttons: big enough for a thumb.
+CHOICE_ATTRS = {"class": "btn-check", "autocomplete": "off"}
 RECORDER_ROLES = tuple(
     role
     for role, spec in ROLE_SPECS.items()
@@ -127,7 +131,9 @@ def _finding_field(name: str) -> forms.ChoiceField:
         label=getattr(field, "verbose_name", name),
         choices=[(value.value, labels[value]) for value in FINDING_ORDER],
         initial=Finding.NOT_CHECKED,
-        widget=forms.RadioSelect,
+        # Left out, an item is "not checked", as in the API.
+        required=False,
+        widget=forms.RadioSelect(attrs=CHOICE_ATTRS),
     )
 
 
@@ -138,7 +144,7 @@ class VisitForm(forms.Form):
         label=gettext_lazy("Kind of visit"),
         choices=Visit.Kind.choices,
         initial=Visit.Kind.HOME,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs=CHOICE_ATTRS),
     )
     occurred_at = forms.DateTimeField(
         label=gettext_lazy("Date and time"),
@@ -173,7 +179,7 @@ class VisitForm(forms.Form):
     refer_to_centre = forms.BooleanField(
         label=gettext_lazy("Refer to the protection centre"),
         required=False,
-        help_text=gettext_lazy("With a follow-up: the centre follows up instead of the supervisor."),
+        help_text=gettext_lazy("With a follow-up: the centre takes it instead of the supervisor."),
     )
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput,
@@ -200,11 +206,10 @@ class VisitForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.offered = list(offered)
+        self.reportable = risk.REPORTABLE
         self.on = on or timezone.localdate()
-        self.fields["minors"].choices = [(m.pk, m.name) for m in self.offered]
-        visitors = self.fields["visitors"]
-        assert isinstance(visitors, ColleagueField)
-        visitors.queryset = colleagues_for(user)
+        cast(ChildIdsField, self.fields["minors"]).choices = [(m.pk, m.name) for m in self.offered]
+        cast(ColleagueField, self.fields["visitors"]).queryset = colleagues_for(user)
         for name in OBSERVATIONS:
             self.fields[name] = _finding_field(name)
         self.ages = {m.pk: m.age_on(self.on) for m in self.offered}
@@ -216,7 +221,7 @@ class VisitForm(forms.Form):
                     for flag in risk.applicable(self.ages[minor.pk])
                 ],
                 required=False,
-                widget=forms.CheckboxSelectMultiple,
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             )
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(microsecond=0))
@@ -231,8 +236,7 @@ class VisitForm(forms.Form):
         """(child, age, ticked, flags field) per offered child."""
         ticked = {str(v) for v in (self["minors"].value() or [])}
         return [
-            (m, self.ages[m.pk], str(m.pk) in ticked, self[flag_field(m.pk)])
-            for m in self.offered
+            (m, self.ages[m.pk], str(m.pk) in ticked, self[flag_field(m.pk)]) for m in self.offered
         ]
 
     # --- Validation -----------------------------------------------------------------------
@@ -247,13 +251,13 @@ class VisitForm(forms.Form):
 
     def clean_photos(self) -> list[UploadedFile]:
         files = list(self.cleaned_data.get("photos") or [])
-        limit = photos.max_per_visit()
+        limit = _max_per_visit()
         if len(files) > limit:
             raise ValidationError(_("A visit keeps at most %(n)d photos.") % {"n": limit})
         problems: list[str] = []
         for upload in files:
             try:
-                photos.clean_image(upload)
+                clean_image(upload)
             except ValidationError as exc:
                 problems.extend(f"{upload.name}: {m}" for m in exc.messages)
             finally:
@@ -274,7 +278,7 @@ class VisitForm(forms.Form):
             minors=minors,
             visitor_ids=tuple(u.pk for u in data.get("visitors") or ()),
             other_visitors=data.get("other_visitors", ""),
-            observations={name: data[name] for name in OBSERVATIONS},
+            observations={name: data.get(name) or Finding.NOT_CHECKED for name in OBSERVATIONS},
             notes=data.get("notes", ""),
             follow_up_needed=bool(data.get("follow_up_needed")),
             refer_to_centre=bool(data.get("refer_to_centre")),
@@ -333,25 +337,14 @@ class TaskCompleteForm(forms.Form):
 
 def rule_key_labels() -> dict[str, str]:
     """Every key a visit rule can name, with what it means (categories by their names)."""
+    days = int(getattr(settings, "CARECIRCLE_VISIT_RISK_DAYS", 180))
     labels = {str(value): str(label) for value, label in Category.choices}
-    labels.update(
-        {
-            rules.KEY_TARGET: _("Key assistance target"),
-            rules.RISK_RED: _("Red screening result in the last %(days)d days"),
-            rules.RISK_YELLOW: _("Yellow screening result in the last %(days)d days"),
-        }
-    )
-    days = rules_risk_days()
-    return {
-        key: labels[key] % {"days": days} if key in (rules.RISK_RED, rules.RISK_YELLOW) else labels[key]
-        for key in rules.RULE_KEYS
+    labels[rules.KEY_TARGET] = _("Key assistance target")
+    labels[rules.RISK_RED] = _("Red screening result in the last %(days)d days") % {"days": days}
+    labels[rules.RISK_YELLOW] = _("Yellow screening result in the last %(days)d days") % {
+        "days": days
     }
-
-
-def rules_risk_days() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "CARECIRCLE_VISIT_RISK_DAYS", 180))
+    return {key: labels.get(key, key) for key in rules.RULE_KEYS}
 
 
 class VisitRulesForm(forms.Form):
@@ -381,7 +374,7 @@ class VisitRulesForm(forms.Form):
         return [self[key] for key in rules.RULE_KEYS]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors and not any(data.get(key) for key in rules.RULE_KEYS):
             raise ValidationError(_("Give the days between visits for at least one category."))
         return data

@@ -44,4 +44,4 @@ def photo_storage() -> PrivateStorage:
 
 def photo_upload_to(instance: Any, filename: str) -> str:
     """A random name under the month: nothing of the original name or the child."""
-    return f"{timezone.localdate():%Y/%m}/{secrets.token_hex(16)}.jpg"
+    return f"{timezone.localdate():%Y/%m}/{secrets.token_hex(16)}.jpg.enc"  # encrypted

@@ -28,6 +28,7 @@ from carecircle.notifications.models import Notification
 from carecircle.people.models import EmergencyAccess, Minor
 from carecircle.testing import matrix as mx
 from carecircle.testing.fixtures import verified_client
+from carecircle.visits.models import Visit, VisitPhoto, VisitRuleSet, VisitTask
 
 
 @dataclass
@@ -79,6 +80,10 @@ _WATCHED = [
     (Minor, ["status", "area_code"]),
     (EmergencyAccess, ["expires_at"]),
     (Notification, ["read_at"]),
+    (Visit, ["kind", "follow_up_needed"]),
+    (VisitPhoto, ["size"]),
+    (VisitTask, ["status", "police_receipt"]),
+    (VisitRuleSet, ["is_active"]),
 ]
 
 

@@ -233,9 +233,12 @@ def probes(exp: Expect, actor: str) -> list[tuple[str, str | None]]:
     return [(side, obj) for side in (("A", "B") if both else ("A",)) for obj in objects]
 
 
-# Visits (issue 5): one visit to each minor ``visit_a``/``visit_b``/``visit_c``, read by
-# whoever reads the child's area (``visits/permissions.py``): district-wide roles and
-# the village's supervisor and director, never schools.
+# Visits (issue 5): a home visit to each minor (``visit_a``, ``visit_b``, ``visit_c``)
+# with a photo, read by whoever reads the child's area (``visits/permissions.py``):
+# district-wide roles and the village's supervisor and director, never schools. The
+# visits to a and b found a child living alone and asked for a follow-up: each has a
+# follow-up task for the township's supervisor and a police task for the director
+# who visited; a task visible to others is still only theirs to close (403).
 READS_VISITS = frozenset(
     {
         R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SOCIAL_WORKER, R.COUNSELOR, R.CHILD_SUPERVISOR,
@@ -243,10 +246,17 @@ READS_VISITS = frozenset(
     }
 )  # fmt: skip
 RECORDS_VISITS = READS_VISITS - {R.COUNSELOR}
-REGISTRY_KINDS += ("visit",)
-OBJECTS["visit"] = ("visit_a", "visit_b", "visit_c")
-SEEN["visit"] = {
-    (role, side): frozenset(f"visit_{label}" for label in labels)
-    for (role, side), labels in SEEN["minor"].items()
-    if role in READS_VISITS
-}
+REGISTRY_KINDS += ("visit", "photo", "task_follow", "task_police")
+for _kind in ("visit", "photo"):
+    OBJECTS[_kind] = tuple(f"{_kind}_{label}" for label in ("a", "b", "c"))
+    SEEN[_kind] = {
+        (role, side): frozenset(f"{_kind}_{label}" for label in labels)
+        for (role, side), labels in SEEN["minor"].items()
+        if role in READS_VISITS
+    }
+for _kind, _owner in (("task_follow", R.CHILD_SUPERVISOR), ("task_police", R.CHILD_DIRECTOR)):
+    OBJECTS[_kind] = (f"{_kind}_a", f"{_kind}_b")
+    SEEN[_kind] = {
+        (_owner, "A"): frozenset({f"{_kind}_a"}),
+        (_owner, "B"): frozenset({f"{_kind}_b"}),
+    }

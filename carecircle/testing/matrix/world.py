@@ -129,7 +129,7 @@ def build_world() -> World:
     notification = Notification.objects.create(recipient=accounts["acct_a"], title="Bystander")
     registry = _build_registry(district, minors, organisations["org_c"])
     registry.update(_build_screening(registry, minors, personas["counselor"]))
-    registry.update(build_visits(minors, personas["district_admin"]))
+    registry.update(build_visits(minors, personas, other_personas))
     return World(
         personas=personas,
         other_personas=other_personas,

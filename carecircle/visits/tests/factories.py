@@ -107,3 +107,22 @@ def visit(day: date, *minors: Minor, **kwargs: Any) -> Visit:
     made = VisitFactory.on(day, **kwargs)
     seen_on(made, *minors)
     return made
+
+
+# Personas by what the pages let them do with visits (visits/permissions.py).
+READERS = (
+    "child_director",
+    "child_supervisor",
+    "social_worker",
+    "center_staff",
+    "district_admin",
+    "counselor",
+)
+NOT_READERS = (
+    "school_psych_teacher",
+    "school_admin",
+    "volunteer",
+    "analyst",
+    "auditor",
+    "sysadmin",
+)

@@ -176,12 +176,14 @@ async function page(event) {
     // if it is another person than before.
     event.waitUntil(keep(request.url, response.clone()));
   } else if (refused(response)) {
-    // Before the sign-in page opens: the copies are gone by the time it shows.
-    await checkSession();
+    // Before the sign-in page opens, so that the copies are gone by the time it shows;
+    // on a slow network the page does not wait more than a moment for that.
+    const checking = checkSession();
+    event.waitUntil(checking);
+    await Promise.race([checking, new Promise((resolve) => setTimeout(resolve, 3000))]);
   }
   return response;
 }
-
 
 // A form posted to a visits page. When the network fails and the form is a visit, the
 // visit goes to the queue with the key the form carries: if the post did reach the

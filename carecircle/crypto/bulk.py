@@ -63,7 +63,7 @@ def _preparer(field: models.Field[Any, Any], connection: Any) -> Callable[[Any],
     return memoised
 
 
-def _plain_types(field: models.Field[Any, Any]) -> tuple[type, ...] | None:
+def plain_types(field: models.Field[Any, Any]) -> tuple[type, ...] | None:
     """The Python types a plain column's value is stored as, unchanged; None when the
     field has to prepare every value."""
     if isinstance(field, EncryptedTextField):
@@ -133,9 +133,9 @@ def bulk_insert(objs: Sequence[models.Model], *, using: str | None = None) -> No
     plain = [
         (i, types, _preparer(f, connection))
         for i, f in enumerate(fields)
-        if (types := _plain_types(f))
+        if (types := plain_types(f))
     ]
-    prepared = [(i, _preparer(f, connection)) for i, f in enumerate(fields) if not _plain_types(f)]
+    prepared = [(i, _preparer(f, connection)) for i, f in enumerate(fields) if not plain_types(f)]
     rows: list[list[Any]] = []
     for obj in objs:
         if type(obj) is not model:

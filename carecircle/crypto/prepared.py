@@ -29,6 +29,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import QuerySet
 
+from carecircle.crypto.bulk import plain_types
+
 # Placeholder values: what a caller's value looks like while the queryset is
 # compiled, found again among the compiled parameters to know where values go.
 # Inside every 32-bit column's range and positive: Django refuses at compile time
@@ -124,49 +126,26 @@ def instance(model: type[models.Model], row: Sequence[Any], using: str = DEFAULT
     return model.from_db(using, attnames(model), list(row))
 
 
-# Columns whose values a driver takes as they are, when they are of these exact types:
-# preparing them (``get_db_prep_save``) would return them unchanged. Choices enums,
-# dates, JSON, encrypted text and anything else go through the field.
-_PLAIN_TYPES: dict[type[models.Field[Any, Any]], tuple[type, ...]] = {
-    models.CharField: (str,),
-    models.TextField: (str,),
-    models.IntegerField: (int,),
-    models.BigIntegerField: (int,),
-    models.PositiveIntegerField: (int,),
-    models.PositiveSmallIntegerField: (int,),
-    models.SmallIntegerField: (int,),
-    models.BooleanField: (bool,),
-    models.ForeignKey: (int,),  # to an integer key
-}
-
 Preparer = Callable[[models.Model, Any], Any]
 
 
 def _preparer(field: models.Field[Any, Any], *, add: bool) -> Preparer:
-    """A function (instance, connection) → the value ``save()`` would send for ``field``."""
+    """A function (instance, connection) → the value ``save()`` would send for ``field``:
+    ``pre_save`` where the field has one (dates' ``auto_now``, blind indexes), and the
+    plain values ``bulk_insert`` sends unprepared passed as they are."""
     attname = field.attname
-    stamps = isinstance(field, models.DateField) and bool(
-        field.auto_now or (add and field.auto_now_add)
-    )
-    if stamps or type(field).pre_save is not models.Field.pre_save:
+    if type(field).pre_save is not models.Field.pre_save:
 
         def computed(obj: models.Model, connection: Any) -> Any:
             return field.get_db_prep_save(field.pre_save(obj, add), connection)
 
         return computed
-    plain = _PLAIN_TYPES.get(type(field))  # exact class: a subclass may prepare values
-    if isinstance(field, models.ForeignKey) and not isinstance(
-        field.target_field, models.IntegerField
-    ):
-        plain = None  # a key of another kind (text, UUID) is prepared by its field
+    plain = plain_types(field)
     if plain is not None:
-        text = plain == (str,)
 
         def passed(obj: models.Model, connection: Any) -> Any:
             value = getattr(obj, attname)
-            # A text column sends any str as it is, a choices member too (as Django
-            # does); an int or bool column only the exact type (True is not 1).
-            if value is None or type(value) in plain or (text and isinstance(value, str)):
+            if value is None or isinstance(value, plain):
                 return value
             return field.get_db_prep_save(value, connection)
 

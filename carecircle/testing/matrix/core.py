@@ -23,6 +23,10 @@ NOT_FOUND = "404"
 WRONG_METHOD = "405"
 
 
+# API views answer an anonymous caller 401 (with WWW-Authenticate), not a redirect.
+API: dict[str, Any] = {"anonymous": UNAUTH}
+
+
 def to(name: str) -> str:
     """A redirect to the named route."""
     return f"302 {name}"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from carecircle.testing.matrix.core import (
     ACCOUNTS,
+    API,
     AUDIT,
     CHILDREN,
     CONFIRMS_TARGETS,
@@ -25,7 +24,6 @@ from carecircle.testing.matrix.core import (
     RUNS_CAMPAIGNS,
     SEES_CHILDREN,
     STATS,
-    UNAUTH,
     WRONG_METHOD,
     Expect,
     R,
@@ -36,8 +34,6 @@ from carecircle.testing.matrix.visits import VISIT_ROUTES
 from carecircle.testing.matrix.world import World
 
 ADMIN = MANAGES_ACCOUNTS
-# API views answer an anonymous caller 401 (with WWW-Authenticate), not a redirect.
-_API: dict[str, Any] = {"anonymous": UNAUTH}
 
 
 def _grant_body(world: World, side: str) -> dict[str, str]:
@@ -114,9 +110,9 @@ TABLE: dict[str, Route] = {
             data={"language": "en", "next": "/"},
         ),
     ),
-    "api:me": Route(OWN, Expect("GET", OK, **_API), Expect("POST", WRONG_METHOD, **_API)),
-    "api:schema": Route(OWN, Expect("GET", OK, **_API)),
-    "api:docs": Route(OWN, Expect("GET", OK, **_API)),
+    "api:me": Route(OWN, Expect("GET", OK, **API), Expect("POST", WRONG_METHOD, **API)),
+    "api:schema": Route(OWN, Expect("GET", OK, **API)),
+    "api:docs": Route(OWN, Expect("GET", OK, **API)),
     # Child data.
     "people:minor-list": Route(CHILDREN, Expect("GET", OK, SEES_CHILDREN)),
     "people:minor-detail": Route(CHILDREN, Expect("GET", OK, objects="minor")),
@@ -213,14 +209,14 @@ TABLE: dict[str, Route] = {
     # which the JSON-only API refuses with 415 once past the role gate.
     "api:minor-list": Route(
         CHILDREN,
-        Expect("GET", OK, SEES_CHILDREN, **_API),
-        Expect("POST", "415", EDITS_MINORS, **_API),
+        Expect("GET", OK, SEES_CHILDREN, **API),
+        Expect("POST", "415", EDITS_MINORS, **API),
     ),
     # Changing a record: the role gate (403) comes before the lookup (404 out of scope).
     "api:minor-detail": Route(
         CHILDREN,
-        Expect("GET", OK, objects="minor", **_API),
-        Expect("POST", WRONG_METHOD, objects="minor", out_of_scope=WRONG_METHOD, **_API),
+        Expect("GET", OK, objects="minor", **API),
+        Expect("POST", WRONG_METHOD, objects="minor", out_of_scope=WRONG_METHOD, **API),
         Expect(
             "PATCH",
             OK,
@@ -228,10 +224,10 @@ TABLE: dict[str, Route] = {
             objects="minor",
             data={"status": "moved_away"},
             writes=True,
-            **_API,
+            **API,
         ),
         # A whole record is required: a body with one field is refused with 400.
-        Expect("PUT", INVALID, EDITS_MINORS, objects="minor", data={"boarding": True}, **_API),
+        Expect("PUT", INVALID, EDITS_MINORS, objects="minor", data={"boarding": True}, **API),
     ),
     # Rosters (issue 3 item 5): roles that change children. An empty upload or export
     # form is refused with 400 and writes nothing; the export also needs a fresh
@@ -251,8 +247,8 @@ TABLE: dict[str, Route] = {
     ),
     "api:minor-import": Route(
         CHILDREN,
-        Expect("GET", WRONG_METHOD, **_API),
-        Expect("POST", INVALID, EDITS_MINORS, **_API),  # no file: 400, nothing written
+        Expect("GET", WRONG_METHOD, **API),
+        Expect("POST", INVALID, EDITS_MINORS, **API),  # no file: 400, nothing written
     ),
     # Audit and statistics.
     "audit:log": Route(AUDIT, Expect("GET", OK, READS_AUDIT)),
@@ -407,9 +403,9 @@ TABLE: dict[str, Route] = {
         Expect("GET", WRONG_METHOD, anonymous=WRONG_METHOD),
         Expect("POST", "415", anonymous="415"),
     ),
-    "api:screening-result-list": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, **_API)),
+    "api:screening-result-list": Route(CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, **API)),
     "api:screening-result-detail": Route(
-        CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, objects="result", **_API)
+        CHILDREN, Expect("GET", OK, RUNS_CAMPAIGNS, objects="result", **API)
     ),
     # Screening reports (aggregates): those who run campaigns and the school's
     # administrator (small cells hidden), per school reached.

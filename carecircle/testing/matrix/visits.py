@@ -7,20 +7,19 @@ from typing import Any
 
 from carecircle.accounts.models import User
 from carecircle.testing.matrix.core import (
+    API,
     CHILDREN,
     INVALID,
     OK,
     PUBLIC,
     READS_VISITS,
     RECORDS_VISITS,
-    UNAUTH,
     Expect,
     R,
     Route,
     to,
 )
 
-_API: dict[str, Any] = {"anonymous": UNAUTH}
 _SUPERVISOR = frozenset[str]({R.CHILD_SUPERVISOR})
 _DIRECTOR = frozenset[str]({R.CHILD_DIRECTOR})
 _ADMIN = frozenset[str]({R.DISTRICT_ADMIN})
@@ -28,10 +27,10 @@ _ADMIN = frozenset[str]({R.DISTRICT_ADMIN})
 VISIT_ROUTES: dict[str, Route] = {
     "api:visit-list": Route(
         CHILDREN,
-        Expect("GET", OK, READS_VISITS, **_API),
-        Expect("POST", "415", RECORDS_VISITS, **_API),  # a form-encoded probe: JSON only
+        Expect("GET", OK, READS_VISITS, **API),
+        Expect("POST", "415", RECORDS_VISITS, **API),  # a form-encoded probe: JSON only
     ),
-    "api:visit-detail": Route(CHILDREN, Expect("GET", OK, READS_VISITS, objects="visit", **_API)),
+    "api:visit-detail": Route(CHILDREN, Expect("GET", OK, READS_VISITS, objects="visit", **API)),
     # The installable app's files hold no data: browsers fetch the manifest and the
     # worker fetches its cached pages without cookies.
     "visits-offline:sw": Route(PUBLIC, Expect("GET", OK, anonymous=OK)),
@@ -39,7 +38,7 @@ VISIT_ROUTES: dict[str, Route] = {
     "visits-offline:shell": Route(PUBLIC, Expect("GET", OK, anonymous=OK)),
     "visits-offline:config": Route(PUBLIC, Expect("GET", OK, anonymous=OK)),
     # A fresh CSRF token for sending the queue: only for those who record visits.
-    "visits-offline:token": Route(CHILDREN, Expect("GET", OK, RECORDS_VISITS, **_API)),
+    "visits-offline:token": Route(CHILDREN, Expect("GET", OK, RECORDS_VISITS, **API)),
     "visits:home": Route(CHILDREN, Expect("GET", OK, READS_VISITS)),
     "visits:children": Route(CHILDREN, Expect("GET", OK, READS_VISITS)),
     "visits:due": Route(CHILDREN, Expect("GET", OK, READS_VISITS)),

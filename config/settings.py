@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "carecircle.people",
     "carecircle.screening",
     "carecircle.visits",
+    "carecircle.workdays",
+    "carecircle.tips",
     "carecircle.stats",
 ]
 
@@ -414,3 +416,19 @@ LOGGING = {
 if PRODUCTION:
     # Documented deviation: none. `check --deploy` must pass with zero warnings.
     SILENCED_SYSTEM_CHECKS: list[str] = []
+
+# Reports of harm (issue 6): see carecircle/tips/clocks.py and keywords.py.
+CARECIRCLE_TIP_CLOCKS = envstr("CARECIRCLE_TIP_CLOCKS", "")
+CARECIRCLE_TIP_KEYWORDS = envstr("CARECIRCLE_TIP_KEYWORDS", "")
+CARECIRCLE_TIP_COMPLEX_WORKDAYS = envint("CARECIRCLE_TIP_COMPLEX_WORKDAYS", 15)
+CARECIRCLE_TIP_DISPATCH_ACK = envstr("CARECIRCLE_TIP_DISPATCH_ACK", "1wd")
+CARECIRCLE_TIP_RECEIPT_ITERATIONS = envint("CARECIRCLE_TIP_RECEIPT_ITERATIONS", 200_000)
+CARECIRCLE_TIP_FILE_DIR = envstr("CARECIRCLE_TIP_FILE_DIR", str(BASE_DIR / "var" / "tip-files"))
+# Public page limits (SECURITY.md AN-2, AN-3).
+CARECIRCLE_TIP_REPORTS_PER_HOUR = envint("CARECIRCLE_TIP_REPORTS_PER_HOUR", 10)
+CARECIRCLE_TIP_REPORTS_PER_HOUR_ALL = envint("CARECIRCLE_TIP_REPORTS_PER_HOUR_ALL", 1000)
+CARECIRCLE_TIP_RECEIPT_FAILURES = envint("CARECIRCLE_TIP_RECEIPT_FAILURES", 5)
+CARECIRCLE_TIP_POW_BITS = envint("CARECIRCLE_TIP_POW_BITS", 16)
+CARECIRCLE_TIP_MAX_FILES = envint("CARECIRCLE_TIP_MAX_FILES", 5)
+CARECIRCLE_TIP_IMAGE_MAX_BYTES = envint("CARECIRCLE_TIP_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+CARECIRCLE_TIP_VIDEO_MAX_BYTES = envint("CARECIRCLE_TIP_VIDEO_MAX_BYTES", 30 * 1024 * 1024)

@@ -6,6 +6,7 @@ from carecircle.accounts import api as accounts_api
 from carecircle.people import api as people_api
 from carecircle.people import import_api as people_import_api
 from carecircle.screening import api as screening_api
+from carecircle.tips import api_urls as tips_api_urls
 from carecircle.visits import api_urls as visits_api_urls
 
 api_v1 = [
@@ -23,6 +24,7 @@ api_v1 = [
         name="screening-result-detail",
     ),
     *visits_api_urls.urlpatterns,
+    *tips_api_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a separate file, so the strict CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -40,6 +42,10 @@ urlpatterns = [
     path("visits/", include("carecircle.visits.offline_urls")),
     path("q/", include("carecircle.screening.public_urls")),
     path("visits/", include("carecircle.visits.urls")),
+    # The public reporting page: no account, no cookie, in Chinese first.
+    path("report/", include("carecircle.tips.public_urls")),
+    path("tips/new/", include("carecircle.tips.intake_urls")),
+    path("tips/", include("carecircle.tips.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include((api_v1, "api"))),
 ]

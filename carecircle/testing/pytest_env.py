@@ -15,3 +15,8 @@ os.environ["CARECIRCLE_BLIND_INDEX_KEY"] = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6
 _photos = tempfile.mkdtemp(prefix="carecircle-test-photos-")
 atexit.register(shutil.rmtree, _photos, ignore_errors=True)
 os.environ["CARECIRCLE_VISIT_PHOTO_DIR"] = _photos
+os.environ["CARECIRCLE_TIP_FILE_DIR"] = os.path.join(_photos, "tips")
+# A receipt's slow hash is a production cost only; tests hash it once.
+os.environ.setdefault("CARECIRCLE_TIP_RECEIPT_ITERATIONS", "1")
+# Proof of work stays in the tests, cheaply.
+os.environ.setdefault("CARECIRCLE_TIP_POW_BITS", "4")

@@ -30,6 +30,9 @@ from carecircle.testing.matrix.core import (
     Route,
     to,
 )
+from carecircle.testing.matrix.tips_intake import TIPS_INTAKE_ROUTES
+from carecircle.testing.matrix.tips_public import TIPS_PUBLIC_ROUTES
+from carecircle.testing.matrix.tips_staff import TIPS_STAFF_ROUTES
 from carecircle.testing.matrix.visits import VISIT_ROUTES
 from carecircle.testing.matrix.world import World
 
@@ -452,3 +455,6 @@ TABLE: dict[str, Route] = {
     ),
 }
 TABLE.update(VISIT_ROUTES)
+TABLE.update(TIPS_PUBLIC_ROUTES)
+TABLE.update(TIPS_STAFF_ROUTES)
+TABLE.update(TIPS_INTAKE_ROUTES)

@@ -1,0 +1,7 @@
+"""The public tips routes of the table (issue 6)."""
+
+from __future__ import annotations
+
+from carecircle.testing.matrix.core import Route
+
+TIPS_PUBLIC_ROUTES: dict[str, Route] = {}

@@ -168,7 +168,7 @@ def _existing(intake: Intake) -> Tip | None:
     return None
 
 
-def receive(intake: Intake, *, actor: Any = None, files: Sequence[CleanFile] = ()) -> Received:
+def tip_receive(intake: Intake, *, actor: Any = None, files: Sequence[CleanFile] = ()) -> Received:
     """Put a report into the queue, or find the one this replay already made."""
     from carecircle.tips.attachments import discard
 
@@ -279,7 +279,7 @@ def public_history(tip: Tip) -> Iterable[TipEvent]:
     return tip.events.filter(public=True).order_by("at", "pk")
 
 
-def reporter_add(tip: Tip, *, text: str, files: Sequence[CleanFile] = ()) -> TipEvent:
+def tip_reporter_add(tip: Tip, *, text: str, files: Sequence[CleanFile] = ()) -> TipEvent:
     """More information from the reporter, by receipt code. A closed tip stays closed:
     the desk reads the addition and decides (a reopening is theirs)."""
     from carecircle.tips.attachments import discard
@@ -287,13 +287,15 @@ def reporter_add(tip: Tip, *, text: str, files: Sequence[CleanFile] = ()) -> Tip
     written: list[str] = []
     try:
         with transaction.atomic():
-            return _reporter_add(tip, text, files, written)
+            return _tip_reporter_add(tip, text, files, written)
     except BaseException:
         discard(written)
         raise
 
 
-def _reporter_add(tip: Tip, text: str, files: Sequence[CleanFile], written: list[str]) -> TipEvent:
+def _tip_reporter_add(
+    tip: Tip, text: str, files: Sequence[CleanFile], written: list[str]
+) -> TipEvent:
     from carecircle.tips.attachments import store
 
     Tip.objects.select_for_update().filter(pk=tip.pk).values_list("pk").get()
@@ -309,12 +311,12 @@ def _reporter_add(tip: Tip, text: str, files: Sequence[CleanFile], written: list
     audit(None, AuditEvent.Action.UPDATE, tip, added="reporter", files=len(files))
     keyword_flags = keywords.flags(text)
     if keyword_flags and keywords.raised(tip.urgency, keyword_flags) > tip.urgency:
-        raise_urgency(tip, keyword_flags, actor=None)
+        tip_raise_urgency(tip, keyword_flags, actor=None)
     notify_desk(tip, _("The reporter added information"), level=Notification.Level.INFO)
     return added
 
 
-def raise_urgency(tip: Tip, found: list[keywords.Flag], *, actor: Any) -> None:
+def tip_raise_urgency(tip: Tip, found: list[keywords.Flag], *, actor: Any) -> None:
     """Raise the urgency from new flags and restart the clocks still running from the
     new level's limits (never later than they were)."""
     level = keywords.raised(tip.urgency, found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from carecircle.tips.models import Category, Channel, Tip
-from carecircle.tips.services import Intake, Received, receive
+from carecircle.tips.services import Intake, Received, tip_receive
 
 VILLAGE_A = "431103101200"
 
@@ -22,7 +22,7 @@ def intake(**fields: Any) -> Intake:
 
 
 def received(*, actor: Any = None, files: Any = (), **fields: Any) -> Received:
-    return receive(intake(**fields), actor=actor, files=files)
+    return tip_receive(intake(**fields), actor=actor, files=files)
 
 
 def tip(*, actor: Any = None, **fields: Any) -> Tip:

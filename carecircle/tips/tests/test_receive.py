@@ -13,7 +13,7 @@ from carecircle.audit.models import AuditEvent
 from carecircle.notifications.models import OutboxMessage
 from carecircle.tips import clocks, keywords, receipts
 from carecircle.tips.models import Category, Channel, Status, Tip, TipEvent, Trigger, Urgency
-from carecircle.tips.services import find_by_receipt, reporter_add
+from carecircle.tips.services import find_by_receipt, tip_reporter_add
 from carecircle.tips.tests.factories import received, tip
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +150,7 @@ def test_content_is_encrypted_at_rest():
 def test_the_reporter_adds_information_and_a_new_flag_raises_the_urgency():
     made = tip(description="孩子最近很少出门")
     assert made.urgency == Urgency.GENERAL
-    reporter_add(made, text="刚才听说他想跳楼")
+    tip_reporter_add(made, text="刚才听说他想跳楼")
     made.refresh_from_db()
     assert made.urgency == Urgency.EMERGENCY
     assert made.status == Status.RECEIVED

@@ -175,6 +175,15 @@ class Instrument:
     def scored_items(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items if item.scored)
 
+    @cached_property
+    def skip_items(self) -> tuple[tuple[int, Item], ...]:
+        """(position, item) of the items that skip logic may hide."""
+        return tuple((n, item) for n, item in enumerate(self.items) if item.show_if is not None)
+
+    @cached_property
+    def positive_by_key(self) -> Mapping[str, Screen]:
+        return {screen.key: screen for screen in self.positive}
+
     def positive_label(self, key: str) -> str:
         return next(localize(s.label) for s in self.positive if s.key == key)
 

@@ -17,14 +17,22 @@ everything, since any rule would then read the wrong question.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carecircle.screening.instruments.errors import InstrumentError
-from carecircle.screening.instruments.model import SEVERITIES, Instrument, Item, localize
+from carecircle.screening.instruments.model import (
+    SEVERITIES,
+    Band,
+    Instrument,
+    Item,
+    Screen,
+    localize,
+)
 from carecircle.screening.instruments.result import Problem, Result
 from carecircle.screening.instruments.rules import (
     Rule,
@@ -72,8 +80,7 @@ class _Evaluation:
     def positive(self, key: str) -> bool:
         # References are acyclic (checked at load), so plain memoised recursion ends.
         if key not in self._positives:
-            screen = next(s for s in self.instrument.positive if s.key == key)
-            self._positives[key] = holds(screen.rule, self)
+            self._positives[key] = holds(self.instrument.positive_by_key[key].rule, self)
         return self._positives[key]
 
 
@@ -219,12 +226,13 @@ def hidden_items(instrument: Instrument, answers: Mapping[str, Any]) -> set[str]
 def _hidden(instrument: Instrument, values: Mapping[str, Value | None]) -> set[str]:
     """The items whose ``show_if`` fails on the answers before them."""
     hidden = set()
-    for n, item in enumerate(instrument.items):
-        if item.show_if is None:
+    for n, item in instrument.skip_items:
+        rule = item.show_if
+        if rule is None:  # skip_items holds only items with a rule
             continue
         before = {i.id: values[i.id] for i in instrument.items[:n]}
         scores = _LazyScores(instrument, before)
-        if not holds(item.show_if, _Evaluation(instrument, before, scores)):
+        if not holds(rule, _Evaluation(instrument, before, scores)):
             hidden.add(item.id)
     return hidden
 
@@ -291,16 +299,24 @@ def _result(
     for screen in instrument.critical:
         if holds(screen.rule, evaluation):
             critical_items.append(screen.key)
-            rule, evidence = _explain(instrument, screen.rule, evaluation)
-            reason = critical_reason(localize(screen.label), rule, evidence)
-            findings.append(Finding("critical", screen.key, reason))
+            findings.append(
+                Finding(
+                    "critical",
+                    screen.key,
+                    partial(_screen_reason, critical_reason, screen, instrument, evaluation),
+                )
+            )
     positive = []
     for screen in instrument.positive:
         if evaluation.positive(screen.key):
             positive.append(screen.key)
-            rule, evidence = _explain(instrument, screen.rule, evaluation)
-            reason = positive_reason(localize(screen.label), rule, evidence)
-            findings.append(Finding("positive", screen.key, reason))
+            findings.append(
+                Finding(
+                    "positive",
+                    screen.key,
+                    partial(_screen_reason, positive_reason, screen, instrument, evaluation),
+                )
+            )
     bands: dict[str, str] = {}
     severities = []
     for band in instrument.bands:
@@ -309,12 +325,12 @@ def _result(
             continue
         bands[band.on] = band.key
         severities.append(band.severity)
-        reason = band_reason(
-            localize(band.label), _score_name(instrument, band.on), format_value(value)
+        findings.append(
+            Finding("band", band.key, partial(_band_reason, band, instrument, value), band.severity)
         )
-        findings.append(Finding("band", band.key, reason, band.severity))
     if problems:
-        findings.append(Finding("invalid", "", invalid_reason([p.message for p in problems])))
+        messages = [p.message for p in problems]
+        findings.append(Finding("invalid", "", partial(invalid_reason, messages)))
     return Result(
         code=instrument.code,
         version=instrument.version,
@@ -349,9 +365,24 @@ def _unreadable(instrument: Instrument, problems: list[Problem]) -> Result:
         valid=False,
         problems=problems,
         triage=decide(
-            instrument.code, [Finding("invalid", "", invalid_reason([p.message for p in problems]))]
+            instrument.code,
+            [Finding("invalid", "", partial(invalid_reason, [p.message for p in problems]))],
         ),
     )
+
+
+def _screen_reason(
+    sentence: Callable[[str, str, str], str],
+    screen: Screen,
+    instrument: Instrument,
+    evaluation: _Evaluation,
+) -> str:
+    rule, evidence = _explain(instrument, screen.rule, evaluation)
+    return sentence(localize(screen.label), rule, evidence)
+
+
+def _band_reason(band: Band, instrument: Instrument, value: float) -> str:
+    return band_reason(localize(band.label), _score_name(instrument, band.on), format_value(value))
 
 
 def _score_name(instrument: Instrument, key: str) -> str:

@@ -26,8 +26,9 @@ critical item answered, a score whose items are all there — still counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -51,18 +52,32 @@ DEFAULT_TRIAGE: Mapping[str, Any] = {
 
 @dataclass(frozen=True)
 class Finding:
-    """Something a result says that triage weighs: a critical item, a screen, a band."""
+    """Something a result says that triage weighs: a critical item, a screen, a band.
+
+    ``explain`` writes the reason when someone reads it: re-scoring stored responses
+    needs the levels, and formatting every sentence cost most of its time.
+    """
 
     kind: str  # "critical" | "positive" | "band" | "invalid"
     key: str
-    reason: str
+    explain: Callable[[], str]
     severity: str | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.explain()
 
 
 @dataclass(frozen=True)
 class Triage:
     level: str
-    reasons: list[str] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()  # highest level first
+
+    @cached_property
+    def reasons(self) -> list[str]:
+        return [f.reason for f in self.findings] or [
+            _("No critical item, positive screen or score band.")
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         return {"level": self.level, "reasons": list(self.reasons)}
@@ -155,10 +170,7 @@ def decide(code: str, findings: Sequence[Finding]) -> Triage:
     ranked = [(LEVELS.index(mapping.level_of(code, f)), f) for f in findings]
     level = max((rank for rank, f in ranked if f.kind != "invalid"), default=0)
     ranked.sort(key=lambda rf: (-rf[0], rf[1].kind == "invalid"))
-    reasons = [f.reason for _rank, f in ranked]
-    if not reasons:
-        reasons = [_("No critical item, positive screen or score band.")]
-    return Triage(level=LEVELS[level], reasons=reasons)
+    return Triage(level=LEVELS[level], findings=tuple(f for _rank, f in ranked))
 
 
 def critical_reason(label: str, rule: str, evidence: str) -> str:

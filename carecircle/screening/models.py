@@ -187,6 +187,9 @@ class Response(models.Model):
         Participant,
         verbose_name=_("participant"),
         on_delete=models.CASCADE,
+        # ``response_once`` (participant, code) serves lookups by participant: every
+        # submit writes one index page less.
+        db_index=False,
         related_name="responses",
     )
     code = models.CharField(_("instrument"), max_length=32)

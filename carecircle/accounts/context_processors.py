@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from carecircle.accounts import permissions as perms
 from carecircle.screening.permissions import runs_campaigns
 from carecircle.screening.reports import reads_reports
+from carecircle.tips.permissions import reaches_tips
 from carecircle.visits.permissions import can_read_visits
 
 
@@ -22,6 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"url": reverse("people:minor-list"), "label": _("Children")})
     if can_read_visits(user):
         items.append({"url": reverse("visits:home"), "label": _("Visits")})
+    if reaches_tips(user):
+        items.append({"url": reverse("tips:queue"), "label": _("Reports")})
     if runs_campaigns(user):
         items.append({"url": reverse("screening:campaign-list"), "label": _("Screening")})
         items.append({"url": reverse("screening:follow-ups"), "label": _("Follow-ups")})

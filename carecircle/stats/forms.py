@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carecircle.people.models import Category
 from carecircle.regions.codes import parse_code
+from carecircle.stats.registry import FILTERS
 
 
 class PeriodForm(forms.Form):
@@ -21,6 +22,22 @@ class PeriodForm(forms.Form):
         choices=[("", _("All children")), *Category.choices],
         required=False,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The filters modules registered (a tip's channel, its category), after the
+        # registry's own fields.
+        for name, item in FILTERS.items():
+            self.fields[name] = forms.ChoiceField(
+                label=cast(Any, item.label),
+                choices=[("", _("All")), *item.choices()],
+                required=False,
+            )
+
+    def filters(self) -> dict[str, str]:
+        """The registered filters' chosen values (empty when not chosen)."""
+        data = self.cleaned_data if self.is_bound and not self.errors else {}
+        return {name: data.get(name) or "" for name in FILTERS}
 
     @classmethod
     def default_initial(cls) -> dict[str, Any]:

@@ -5,11 +5,17 @@ English, a unit (人, 人次, 次, 例, 件, 场次, 户次, 元, %) and a defin
 computes its value for a period and an area subtree. The area is always clipped
 to the viewer's scope before the computation sees it: ``Scope.prefixes`` lists
 the division prefixes the figure may count, never wider than the viewer's own.
+
+Besides the registry ``category`` of children, a module may register a filter of
+its own (``scope_filter``: tips by channel and by their category): the /stats/
+page shows a field for it and ``manage.py stats`` takes ``--filter NAME=VALUE``.
+``Scope.filters`` carries the values chosen; only indicators registered with that
+filter's name in ``filters`` are computed under it, the others have no value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,10 +51,43 @@ class Scope:
     end: date
     prefixes: tuple[str, ...]
     category: str | None = None
+    # (filter name, value) pairs, sorted: a tuple, so that a scope stays hashable.
+    filters: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.prefixes
+
+    def filter(self, name: str) -> str | None:
+        """The value chosen for the filter ``name``, or None."""
+        return dict(self.filters).get(name)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A dimension a module's indicators can be narrowed by (a tip's channel)."""
+
+    name: str
+    label: object
+    choices: Callable[[], list[tuple[str, Any]]]
+
+
+FILTERS: dict[str, Filter] = {}
+
+
+def scope_filter(
+    name: str, *, label: object, choices: Callable[[], list[tuple[str, Any]]]
+) -> Filter:
+    """Register a filter; the indicators that honour it name it in ``filters``."""
+    if name in FILTERS or name in ("start", "end", "area", "category"):
+        raise ValueError(f"filter {name} registered twice")
+    FILTERS[name] = Filter(name=name, label=label, choices=choices)
+    return FILTERS[name]
+
+
+def filter_pairs(filters: Mapping[str, str | None] | None) -> tuple[tuple[str, str], ...]:
+    """The chosen values of ``filters`` as ``Scope.filters`` holds them (empty ones left out)."""
+    return tuple(sorted((name, value) for name, value in (filters or {}).items() if value))
 
 
 Value = int | Decimal | None
@@ -71,6 +110,8 @@ class Indicator:
     by_category: bool = False
     # For a rate: the count it is a share of, shown beside it.
     denominator: Compute | None = None
+    # The registered filters (``scope_filter``) this indicator is computed under.
+    filters: frozenset[str] = frozenset()
 
 
 REGISTRY: dict[str, Indicator] = {}
@@ -86,6 +127,7 @@ def indicator(
     counts_children: bool = False,
     by_category: bool = False,
     denominator: Compute | None = None,
+    filters: tuple[str, ...] = (),
 ) -> Callable[[Compute], Compute]:
     def register(fn: Compute) -> Compute:
         if id in REGISTRY:
@@ -100,6 +142,7 @@ def indicator(
             counts_children=counts_children,
             by_category=by_category,
             denominator=denominator,
+            filters=frozenset(filters),
         )
         return fn
 
@@ -129,16 +172,28 @@ def scope_for(
     viewer_prefixes: list[str] | None,
     area: str | None = None,
     category: str | None = None,
+    filters: Mapping[str, str | None] | None = None,
 ) -> Scope:
     return Scope(
-        start=start, end=end, prefixes=clip(viewer_prefixes, area), category=category or None
+        start=start,
+        end=end,
+        prefixes=clip(viewer_prefixes, area),
+        category=category or None,
+        filters=filter_pairs(filters),
+    )
+
+
+def narrows(ind: Indicator, scope: Scope) -> bool:
+    """Whether ``ind`` can be computed under the scope's category and filters."""
+    return (scope.category is None or ind.by_category) and all(
+        name in ind.filters for name, _value in scope.filters
     )
 
 
 def counts(ind: Indicator, scope: Scope) -> bool:
-    """Whether ``ind`` has a value for ``scope`` (an empty scope or a category the
-    indicator cannot be narrowed to has none)."""
-    return not scope.empty and (scope.category is None or ind.by_category)
+    """Whether ``ind`` has a value for ``scope`` (an empty scope, or a category or
+    filter the indicator cannot be narrowed by, has none)."""
+    return not scope.empty and narrows(ind, scope)
 
 
 _MEMO: ContextVar[dict[Any, Any] | None] = ContextVar("carecircle_stats_memo", default=None)
@@ -181,9 +236,15 @@ def compute_all(
     viewer_prefixes: list[str] | None,
     area: str | None = None,
     category: str | None = None,
+    filters: Mapping[str, str | None] | None = None,
 ) -> dict[str, Value]:
     scope = scope_for(
-        start=start, end=end, viewer_prefixes=viewer_prefixes, area=area, category=category
+        start=start,
+        end=end,
+        viewer_prefixes=viewer_prefixes,
+        area=area,
+        category=category,
+        filters=filters,
     )
     with one_computation():
         return {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,13 @@ def viewer_prefixes(user: Any) -> list[str]:
 
 
 def indicator_rows(
-    *, user: Any, start: date, end: date, area: str | None = None, category: str | None = None
+    *,
+    user: Any,
+    start: date,
+    end: date,
+    area: str | None = None,
+    category: str | None = None,
+    filters: Mapping[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Every registered indicator's value for the viewer's scope, with its metadata.
 
@@ -23,7 +30,12 @@ def indicator_rows(
     set and ``value`` is None. A rate's denominator is withheld alike.
     """
     scope = scope_for(
-        start=start, end=end, viewer_prefixes=viewer_prefixes(user), area=area, category=category
+        start=start,
+        end=end,
+        viewer_prefixes=viewer_prefixes(user),
+        area=area,
+        category=category,
+        filters=filters,
     )
     hide_small = not sees_child_data(user)
 
@@ -53,6 +65,7 @@ def indicator_rows(
                 "denominator": None if suppressed else denominator,
                 "suppressed": suppressed,
                 "not_by_category": scope.category is not None and not ind.by_category,
+                "not_filtered": any(name not in ind.filters for name, _v in scope.filters),
             }
         )
     return rows

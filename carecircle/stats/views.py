@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from carecircle.accounts.permissions import can_view_stats
 from carecircle.people.models import Category
 from carecircle.stats.forms import PeriodForm
+from carecircle.stats.registry import FILTERS
 from carecircle.stats.selectors import indicator_rows
 
 
@@ -24,12 +25,14 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
     period = PeriodForm.default_initial() | {"area": None, "category": ""}
     if request.GET and form.is_valid():
         period = form.cleaned_data
+    filters = form.filters()
     rows = indicator_rows(
         user=request.user,
         start=period["start"],
         end=period["end"],
         area=period["area"],
         category=period["category"] or None,
+        filters=filters,
     )
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r["group"])]
     return render(
@@ -40,6 +43,11 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "period": period,
             "category": dict(Category.choices).get(period["category"] or ""),
+            "filtered": [
+                (FILTERS[name].label, dict(FILTERS[name].choices()).get(value, value))
+                for name, value in filters.items()
+                if value
+            ],
             "min_cell": settings.CARECIRCLE_MIN_CELL,
         },
     )

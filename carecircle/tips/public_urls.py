@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+"""The public reporting page, mounted at /report/ (no account needed)."""
+
+from django.urls import path
+
+from carecircle.tips import public_views
 
 app_name = "tips-public"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", public_views.report, name="form"),
+    path("challenge/", public_views.challenge, name="challenge"),
+    path("status/", public_views.status, name="status"),
+    path("status/add/", public_views.add, name="add"),
+]

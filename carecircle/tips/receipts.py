@@ -6,6 +6,12 @@ salt derived from the blind-index key, so that a lookup is one indexed compariso
 and a stolen table gives nothing without the key and a brute force of 10^16 slow
 hashes. Lookups are throttled per client (``throttle.py``). A receipt never enters
 a log, an audit record or a URL.
+
+The rounds (``CARECIRCLE_TIP_RECEIPT_ITERATIONS``, 20,000, about 10 ms) are fewer
+than a password needs: a password is guessed from a short list, a receipt only by
+searching 10^16 codes, which even with the key costs 2·10^20 hash operations. More
+rounds would buy nothing against that and would hand a flood of reports (each one
+hashes a new code) CPU time that staff pages need (``bench/tips.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +19,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from carecircle.crypto.keys import keyring
 
 DIGITS = 16
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    digest: str
+
+
+def new_receipt() -> Receipt:
+    """A new code with its digest. Call it before opening a transaction: the hash is
+    slow by design and SQLite holds its write lock for the whole transaction."""
+    code = new_code()
+    return Receipt(code, digest(code))
 
 
 def new_code() -> str:
@@ -38,7 +58,7 @@ def clean(text: str) -> str | None:
 
 
 def _iterations() -> int:
-    return int(getattr(settings, "CARECIRCLE_TIP_RECEIPT_ITERATIONS", 200_000))
+    return int(getattr(settings, "CARECIRCLE_TIP_RECEIPT_ITERATIONS", 20_000))
 
 
 def digest(code: str) -> str:

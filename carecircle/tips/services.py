@@ -81,6 +81,9 @@ class Intake:
     notified: list[str] = field(default_factory=list)
     box_organisation_id: int | None = None
     box_opened_on: date | None = None
+    # A public report's receipt, made by ``receipts.new_receipt`` before any
+    # transaction opens: its slow hash must not hold the database's write lock.
+    receipt: receipts.Receipt | None = None
 
 
 @dataclass
@@ -175,6 +178,8 @@ def tip_receive(intake: Intake, *, actor: Any = None, files: Sequence[CleanFile]
     found = _existing(intake)
     if found is not None:
         return Received(found, created=False)
+    if intake.channel == Channel.WEB and intake.receipt is None:
+        intake.receipt = receipts.new_receipt()
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -197,7 +202,7 @@ def _create(intake: Intake, actor: Any, files: Sequence[CleanFile], written: lis
     now = timezone.now()
     urgency, reasons = urgency_for(intake)
     due = clocks.clocks_for(urgency, now)
-    code = receipts.new_code() if intake.channel == Channel.WEB else None
+    receipt = intake.receipt if intake.channel == Channel.WEB else None
     signed_in = getattr(actor, "is_authenticated", False)
     tip = Tip.objects.create(
         channel=intake.channel,
@@ -218,7 +223,7 @@ def _create(intake: Intake, actor: Any, files: Sequence[CleanFile], written: lis
         reporter_relation=intake.reporter_relation,
         reporter_user=actor if signed_in and intake.channel == Channel.MANDATORY else None,
         entered_by=actor if signed_in else None,
-        receipt_digest=receipts.digest(code) if code else "",
+        receipt_digest=receipt.digest if receipt else "",
         submission_key=intake.submission_key,
         trigger=intake.trigger,
         reporter_sector=intake.reporter_sector,
@@ -258,7 +263,7 @@ def _create(intake: Intake, actor: Any, files: Sequence[CleanFile], written: lis
         notify_desk(tip, _("An emergency report came in"), level=Notification.Level.URGENT)
     elif urgency == Urgency.URGENT:
         notify_desk(tip, _("An urgent report came in"))
-    return Received(tip, created=True, receipt=code)
+    return Received(tip, created=True, receipt=receipt.code if receipt else None)
 
 
 def find_by_receipt(code: str) -> Tip | None:

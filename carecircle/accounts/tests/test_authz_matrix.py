@@ -28,6 +28,15 @@ from carecircle.notifications.models import Notification
 from carecircle.people.models import EmergencyAccess, Minor
 from carecircle.testing import matrix as mx
 from carecircle.testing.fixtures import verified_client
+from carecircle.tips.models import (
+    Dispatch,
+    Extension,
+    ThrottleHit,
+    Tip,
+    TipAttachment,
+    TipEvent,
+    TipMinor,
+)
 from carecircle.visits.models import Visit, VisitPhoto, VisitRuleSet, VisitTask
 
 
@@ -84,6 +93,13 @@ _WATCHED = [
     (VisitPhoto, ["size"]),
     (VisitTask, ["status", "police_receipt"]),
     (VisitRuleSet, ["is_active"]),
+    (Tip, ["status", "urgency", "handler", "area_code", "police_receipt", "satisfaction"]),
+    (TipEvent, ["kind"]),
+    (TipMinor, ["minor"]),
+    (Dispatch, ["status"]),
+    (Extension, ["decision"]),
+    (TipAttachment, ["size"]),
+    (ThrottleHit, ["count"]),
 ]
 
 

@@ -62,6 +62,7 @@ class DemoSummary:
     categorised: int = 0
     screened: int = 0
     visits: int = 0
+    tips: int = 0
 
 
 def demo_loaded() -> bool:
@@ -198,6 +199,11 @@ def demo_seed(
         from carecircle.visits.demo import visits_demo_seed
 
         visited = visits_demo_seed(township=DEMO_TOWNSHIP, today=today, seed=seed)
+        from carecircle.tips.demo import tips_demo_seed
+
+        reported = tips_demo_seed(
+            users=users, orgs=orgs, village=DEMO_VILLAGE, today=today, seed=seed
+        )
     return DemoSummary(
         divisions=division_count,
         organisations=len(orgs),
@@ -209,4 +215,5 @@ def demo_seed(
         categorised=categorised,
         screened=screened,
         visits=visited,
+        tips=reported,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 from typing import Any
 
@@ -355,6 +355,26 @@ class TestSeededDistrict:
         # The child found living alone: the police task is waiting.
         assert VisitTask.objects.filter(kind="report_police", status="open").count() == 1
 
+    def test_it_records_a_year_of_reports_of_harm_and_todays_queue(self) -> None:
+        from carecircle.tips.models import Channel, Dispatch, Extension, Status, Tip, Urgency
+
+        year = Tip.objects.filter(received_at__lt=timezone.now() - timedelta(days=20))
+        # The article's 15 reports: all responded to, handled and closed.
+        assert year.count() == 15
+        assert not year.exclude(status=Status.CLOSED)
+        assert not year.filter(responded_at__isnull=True)
+        assert {t.channel for t in year} == set(Channel.values)
+        # One reporter was dissatisfied: the report was reopened and closed again.
+        assert year.filter(reopened=1).count() == 1
+        # Today's queue: an emergency from the public page with its photo, a ticket
+        # waiting for the township, the police on a mandatory report, an extension.
+        web = Tip.objects.get(channel=Channel.WEB, status=Status.RECEIVED)
+        assert web.urgency == Urgency.EMERGENCY and web.attachments.count() == 1
+        assert Dispatch.objects.filter(status="pending", area_code="431103101").count() == 1
+        assert Dispatch.objects.filter(status="acknowledged", organisation__kind="police").exists()
+        assert Extension.objects.filter(decision="pending").count() == 1
+        assert all(t.received_at <= timezone.now() for t in Tip.objects.all())
+
     def test_it_dates_the_registrations_back_to_the_screenings(self) -> None:
         today = timezone.localdate()
         registered = [timezone.localtime(m.created_at).date() for m in Minor.objects.all()]
@@ -414,7 +434,12 @@ class TestSeededDistrict:
     def test_it_leaves_notifications_and_an_intact_audit_trail(self) -> None:
         admin = User.objects.get(username="district_admin")
         levels = set(Notification.objects.filter(recipient=admin).values_list("level", flat=True))
-        assert levels == {Notification.Level.INFO, Notification.Level.URGENT}
+        # The desk's alerts about reports of harm include warnings (an urgent report).
+        assert levels == {
+            Notification.Level.INFO,
+            Notification.Level.WARNING,
+            Notification.Level.URGENT,
+        }
         for username in demo.DEMO_USERNAMES:
             assert Notification.objects.filter(recipient__username=username).exists()
 

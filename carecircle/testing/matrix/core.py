@@ -264,3 +264,31 @@ for _kind, _owner in (("task_follow", R.CHILD_SUPERVISOR), ("task_police", R.CHI
         (_owner, "A"): frozenset({f"{_kind}_a"}),
         (_owner, "B"): frozenset({f"{_kind}_b"}),
     }
+
+# Reports of harm (issue 6): ``tip_a`` (village 431103101200) is acknowledged and
+# dispatched to side A's police station, ``tip_c`` (零陵区 431102001001) to school C;
+# each has an extension request waiting, made by a desk member who is no persona.
+# The desk reads the reports of its county; an agency officer the ones dispatched to
+# their organisation; nobody else reaches them (``tips/permissions.py``). ``tip_h``
+# (a hotline ticket by side A's operator) and ``tip_m`` (a mandatory report by side
+# A's psychology teacher) are read by the one who entered them and the desk over them.
+# ``file_a`` and ``file_c`` are attachments of tip_a and tip_c.
+TIP_DESK = frozenset({R.DISTRICT_ADMIN, R.CENTER_STAFF})
+REGISTRY_KINDS += ("tip", "tip_own", "tip_file")
+OBJECTS["tip"] = ("tip_a", "tip_c")
+OBJECTS["tip_own"] = ("tip_h", "tip_m")
+OBJECTS["tip_file"] = ("file_a", "file_c")
+SEEN["tip"] = {
+    **{(role, "A"): frozenset({"tip_a"}) for role in TIP_DESK},
+    **{(role, "B"): frozenset({"tip_c"}) for role in TIP_DESK},
+    (R.AGENCY_OFFICER, "A"): frozenset({"tip_a"}),
+}
+SEEN["tip_own"] = {
+    **{(role, "A"): frozenset({"tip_h", "tip_m"}) for role in TIP_DESK},
+    (R.HOTLINE_OPERATOR, "A"): frozenset({"tip_h"}),
+    (R.SCHOOL_PSYCH_TEACHER, "A"): frozenset({"tip_m"}),
+}
+SEEN["tip_file"] = {
+    key: frozenset(label.replace("tip_", "file_") for label in labels)
+    for key, labels in SEEN["tip"].items()
+}

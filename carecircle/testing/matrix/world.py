@@ -16,6 +16,7 @@ from carecircle.testing.matrix.core import (
     REGISTRY_KINDS,
     R,
 )
+from carecircle.testing.matrix.tips_staff import build_tips
 from carecircle.testing.matrix.visits import build_visits
 
 # --- The resolver ----------------------------------------------------------------
@@ -130,6 +131,7 @@ def build_world() -> World:
     registry = _build_registry(district, minors, organisations["org_c"])
     registry.update(_build_screening(registry, minors, personas["counselor"]))
     registry.update(build_visits(minors, personas, other_personas))
+    registry.update(build_tips(district, personas, other_personas, organisations["org_c"]))
     return World(
         personas=personas,
         other_personas=other_personas,

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carecircle.people.models import Category
 from carecircle.regions.codes import parse_code
-from carecircle.stats.registry import REGISTRY, compute_all
+from carecircle.stats.registry import FILTERS, REGISTRY, compute_all
 
 
 def _date(value: str) -> date:
@@ -26,10 +26,25 @@ def _date(value: str) -> date:
         raise CommandError(f"Not a date (YYYY-MM-DD): {value}") from exc
 
 
+def _filters(given: list[str]) -> dict[str, str]:
+    chosen: dict[str, str] = {}
+    for item in given:
+        name, _sep, value = item.partition("=")
+        known = FILTERS.get(name.strip())
+        if known is None:
+            names = ", ".join(sorted(FILTERS)) or "none"
+            raise CommandError(f"Unknown filter {name!r}; known filters: {names}")
+        values = [str(v) for v, _label in known.choices()]
+        if value.strip() not in values:
+            raise CommandError(f"--filter {known.name} takes one of: {', '.join(values)}")
+        chosen[known.name] = value.strip()
+    return chosen
+
+
 class Command(BaseCommand):
     help = (
         "Compute all indicators: stats --from YYYY-MM-DD --to YYYY-MM-DD [--area CODE] "
-        "[--category CATEGORY] --json"
+        "[--category CATEGORY] [--filter NAME=VALUE ...] --json"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,6 +57,15 @@ class Command(BaseCommand):
             choices=Category.values,
             help="Only children of this registry category (indicators counted by category).",
         )
+        parser.add_argument(
+            "--filter",
+            action="append",
+            default=[],
+            dest="filters",
+            metavar="NAME=VALUE",
+            help="Narrow by a registered filter, e.g. channel=hotline or tip_category=neglect; "
+            "indicators not counted with it print null.",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(
@@ -51,6 +75,7 @@ class Command(BaseCommand):
         end: str,
         area: str | None,
         category: str | None,
+        filters: list[str],
         as_json: bool,
         **o: Any,
     ) -> None:
@@ -64,7 +89,12 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
         values = compute_all(
-            start=first, end=last, viewer_prefixes=None, area=prefix, category=category
+            start=first,
+            end=last,
+            viewer_prefixes=None,
+            area=prefix,
+            category=category,
+            filters=_filters(filters),
         )
         plain = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
         if as_json:

@@ -21,7 +21,15 @@ from carecircle.tips.handling import (
     dispatch_townships,
     handler_candidates,
 )
-from carecircle.tips.models import Category, Channel, Outcome, Satisfaction, Tip, Urgency
+from carecircle.tips.models import (
+    Category,
+    Channel,
+    HandoffLine,
+    Outcome,
+    Satisfaction,
+    Tip,
+    Urgency,
+)
 from carecircle.tips.permissions import LIVE_DISPATCH, MAX_ID, tips_visible_to
 
 TEXT = 4000
@@ -54,6 +62,19 @@ class ReasonForm(PlainForm):
 class ResultForm(PlainForm):
     result = forms.CharField(label=_("What was done"), max_length=TEXT)
     result.widget = _area(3)
+
+
+class HandoffForm(PlainForm):
+    line = forms.ChoiceField(
+        label=_("Handed to"), choices=HandoffLine.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=TEXT,
+        help_text=_("For example: the operator's number, the ambulance sent."),
+    )
+    note.widget = _area(2)
 
 
 class NoteForm(PlainForm):

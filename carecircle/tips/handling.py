@@ -40,6 +40,7 @@ from carecircle.tips import clocks
 from carecircle.tips.models import (
     Dispatch,
     Extension,
+    HandoffLine,
     Outcome,
     Satisfaction,
     Status,
@@ -684,6 +685,23 @@ def tip_add_note(*, actor: User, tip: Tip, text: str) -> TipEvent:
     note = event(tip, TipEvent.Kind.NOTE, actor=actor, text=text)
     audit(actor, AuditEvent.Action.UPDATE, tip, step="note")
     return note
+
+
+@transaction.atomic
+def tip_record_handoff(*, actor: User, tip: Tip, line: str, note: str = "") -> TipEvent:
+    """The report handed to 110, 119, 120, 12356 or 12355 (an emergency: at once), with
+    the time it was done, so that "received → handed over" can be audited."""
+    tip = _lock(tip)
+    _require_handle(actor, tip)
+    if tip.status == Status.MERGED:
+        raise ValidationError(_("This report was merged into another; handle that one."))
+    if line not in HandoffLine.values:
+        raise ValidationError({"line": _("Choose the line the report was handed to.")})
+    handed = event(
+        tip, TipEvent.Kind.HANDOFF, actor=actor, text=note.strip(), details={"line": line}
+    )
+    audit(actor, AuditEvent.Action.UPDATE, tip, step="handoff", line=line)
+    return handed
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from carecircle.tips import permissions as tip_perms
 from carecircle.tips.models import (
     Category,
     Channel,
+    HandoffLine,
     RequestType,
     Sector,
     Tip,
@@ -54,12 +55,7 @@ MAX_TEXT = 4000
 CHECK = {"class": "form-check-input"}  # radio buttons and checkbox lists, drawn by hand
 MAX_SHORT = 1000
 # The other hotlines a 12345 call may come from or be passed to (DOMAIN.md §4).
-HANDOFF_LINES = (
-    ("110", _("110 police")),
-    ("120", _("120 emergency medical")),
-    ("12356", _("12356 psychological assistance")),
-    ("12355", _("12355 youth service")),
-)
+HANDOFF_LINES = HandoffLine.choices
 NOTIFIED = (
     ("civil_affairs", _("Civil affairs")),
     ("education", _("Education")),

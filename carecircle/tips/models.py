@@ -62,6 +62,17 @@ class RequestType(models.TextChoices):
     SUGGESTION = "suggestion", _("Suggestion")
 
 
+class HandoffLine(models.TextChoices):
+    """The lines a report is handed to, or came from (DOMAIN.md §4, §9.3): an emergency
+    goes to 110 or 120 at once."""
+
+    POLICE = "110", _("110 police")
+    FIRE = "119", _("119 fire and rescue")
+    AMBULANCE = "120", _("120 emergency medical")
+    PSYCHOLOGICAL = "12356", _("12356 psychological assistance")
+    YOUTH = "12355", _("12355 youth service")
+
+
 class Trigger(models.TextChoices):
     """The situations that oblige a mandatory report (DOMAIN.md §3.2, the national list)."""
 
@@ -503,6 +514,7 @@ class TipEvent(models.Model):
         NOTE = "note", _("Note")
         REPORTER_ADDED = "reporter_added", _("Reporter added information")
         POLICE = "police", _("Reported to the police")
+        HANDOFF = "handoff", _("Handed to another line")
         CLOSED = "closed", _("Closed")
         FOLLOWED_UP = "followed_up", _("Follow-up call")
         REOPENED = "reopened", _("Reopened")

@@ -31,6 +31,7 @@ PRIVATE_TEXT = frozenset(
     {
         TipEvent.Kind.CONTACTED,
         TipEvent.Kind.NOTE,
+        TipEvent.Kind.HANDOFF,
         TipEvent.Kind.FOLLOWED_UP,
         TipEvent.Kind.REOPENED,
         TipEvent.Kind.REPORTER_ADDED,

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<int:pk>/children/link/", views.link_minor, name="link-minor"),
     path("<int:pk>/children/unlink/", views.unlink_minor, name="unlink-minor"),
     path("<int:pk>/note/", views.note, name="note"),
+    path("<int:pk>/handoff/", views.handoff, name="handoff"),
     path("<int:pk>/police/", views.police, name="police"),
     path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/follow-up/", views.followup, name="followup"),

@@ -88,6 +88,7 @@ TIPS_STAFF_ROUTES: dict[str, Route] = {
     "tips:link-minor": _step(DETAIL, DESK_STEP, _minor),
     "tips:unlink-minor": _step(INVALID, DESK_STEP, _minor),  # not linked
     "tips:note": _step(DETAIL, DESK_STEP, {"text": "邻居反映情况属实"}),
+    "tips:handoff": _step(DETAIL, DESK_STEP, {"line": "120"}),
     "tips:police": _step(DETAIL, DESK_STEP, {"unit": "花桥派出所", "receipt": "110-2026-9"}),
     "tips:close": _step(INVALID, DESK_STEP, {"outcome": "resolved", "note": "已处理"}),  # live
     "tips:followup": _step(INVALID, DESK_STEP, {"satisfaction": "satisfied"}),  # not closed

@@ -28,7 +28,7 @@ from carecircle.tips.models import (
 from carecircle.tips.permissions import get_tip_for_user, sees_reporter, tips_visible_to
 from carecircle.tips.tests.factories import tip as make_tip
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
@@ -360,6 +360,20 @@ def test_a_note_is_private(desk, reported):
     assert not note.public and note.text == "邻居称孩子父母外出务工"
     with pytest.raises(ValidationError):
         handling.tip_add_note(actor=desk, tip=reported, text="   ")
+
+
+def test_an_emergency_is_handed_to_120_with_the_time_kept(desk, personas):
+    report = make_tip(description="孩子说想割腕，现在一个人在家")
+    assert report.urgency == Urgency.EMERGENCY
+    handed = handling.tip_record_handoff(actor=desk, tip=report, line="120", note="已派救护车")
+    assert handed.details == {"line": "120"} and not handed.public
+    assert handed.at >= report.received_at
+    with pytest.raises(ValidationError):
+        handling.tip_record_handoff(actor=desk, tip=report, line="999")
+    # The village's child director reads no report and hands nothing over.
+    with pytest.raises((PermissionDenied, ValidationError)):
+        handling.tip_record_handoff(actor=personas["child_director"], tip=report, line="110")
+    assert report.events.filter(kind="handoff").count() == 1
 
 
 @pytest.fixture

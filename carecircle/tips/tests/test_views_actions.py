@@ -182,3 +182,15 @@ def test_urgency_follow_up_and_reopen_through_the_pages(client_for, desk, acked)
     tip = Tip.objects.get(pk=acked.pk)
     assert tip.status == Status.IN_PROGRESS and tip.reopened == 1
     assert client.post(_url("reopen", acked), {"reason": "重新核查情况"}).status_code == 400
+
+
+def test_an_emergency_page_asks_for_the_hand_off_first(client_for, desk, english):
+    report = make_tip(description="孩子说不想活了，现在就在河边")
+    page = client_for(desk).get(f"/tips/{report.pk}/")
+    html = page.content.decode()
+    assert "Hand it to 110 (police) or 120 (ambulance) at once" in html
+    assert html.index(f"/tips/{report.pk}/handoff/") < html.index(f"/tips/{report.pk}/acknowledge/")
+    answer = client_for(desk).post(f"/tips/{report.pk}/handoff/", {"line": "110"})
+    assert answer.status_code == 302
+    assert report.events.get(kind="handoff").details == {"line": "110"}
+    assert client_for(desk).post(f"/tips/{report.pk}/handoff/", {"line": "x"}).status_code == 400

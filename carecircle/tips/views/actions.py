@@ -31,6 +31,7 @@ from carecircle.tips.forms import (
     DispatchForm,
     ExtensionDecideForm,
     FollowupForm,
+    HandoffForm,
     MergeForm,
     MinorForm,
     NoteForm,
@@ -222,6 +223,15 @@ NOTE = Action(
     lambda user, tip, data: handling.tip_add_note(actor=user, tip=tip, text=data["text"]),
     _("The note is added."),
 )
+HANDOFF = Action(
+    _("Hand to 110, 120 or another line"),
+    HandoffForm,
+    can_handle,
+    lambda user, tip, data: handling.tip_record_handoff(
+        actor=user, tip=tip, line=data["line"], note=data["note"]
+    ),
+    _("The hand-off is recorded."),
+)
 POLICE = Action(
     _("Report to the police"),
     PoliceForm,
@@ -279,6 +289,7 @@ ACTIONS: dict[str, Action] = {
     "link-minor": LINK_MINOR,
     "unlink-minor": UNLINK_MINOR,
     "note": NOTE,
+    "handoff": HANDOFF,
     "police": POLICE,
     "close": CLOSE,
     "followup": FOLLOWUP,
@@ -310,6 +321,7 @@ merge = _view(MERGE, "merge")
 link_minor = _view(LINK_MINOR, "link_minor")
 unlink_minor = _view(UNLINK_MINOR, "unlink_minor")
 note = _view(NOTE, "note")
+handoff = _view(HANDOFF, "handoff")
 police = _view(POLICE, "police")
 close = _view(CLOSE, "close")
 followup = _view(FOLLOWUP, "followup")

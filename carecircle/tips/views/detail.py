@@ -98,7 +98,9 @@ def _forms(
     is_open, acknowledged = tip.is_open, tip.status != Status.RECEIVED
     answering = live_dispatch_for(user, tip)
     kw = {"user": user, "tip": tip}
+    emergency = tip.urgency == Urgency.EMERGENCY and is_open
     wanted: list[tuple[str, bool, Any]] = [
+        ("handoff", handles and emergency, tip_forms.HandoffForm),
         ("acknowledge", handles and not acknowledged, tip_forms.PlainForm),
         (
             "contact",
@@ -115,6 +117,8 @@ def _forms(
         ("urgency", handles and is_open, tip_forms.UrgencyForm),
         ("police", handles and tip.status != Status.MERGED, tip_forms.PoliceForm),
         ("note", handles, tip_forms.NoteForm),
+        ("handoff", handles and not emergency and tip.status != Status.MERGED,
+         tip_forms.HandoffForm),
         ("link-minor", handles and tip.status != Status.MERGED, tip_forms.MinorForm),
         (
             "extension-request",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:pk>/extension/", views.extension_request, name="extension-request"),
     path("<int:pk>/extension/decide/", views.extension_decide, name="extension-decide"),
     path("<int:pk>/merge/", views.merge, name="merge"),
+    path("<int:pk>/children/search/", views.minor_search, name="minor-search"),
     path("<int:pk>/children/link/", views.link_minor, name="link-minor"),
     path("<int:pk>/children/unlink/", views.unlink_minor, name="unlink-minor"),
     path("<int:pk>/note/", views.note, name="note"),

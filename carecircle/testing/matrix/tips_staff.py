@@ -85,6 +85,7 @@ TIPS_STAFF_ROUTES: dict[str, Route] = {
     "tips:extension-request": _step(INVALID, DESK_STEP, {"reason": "需要联合核查"}),  # one waits
     "tips:extension-decide": _step(DETAIL, DESK_STEP, {"decision": "approve"}),
     "tips:merge": _step(INVALID, DESK_STEP),  # no report named
+    "tips:minor-search": Route(CHILDREN, Expect("GET", OK, DESK_STEP, objects="tip")),
     "tips:link-minor": _step(DETAIL, DESK_STEP, _minor),
     "tips:unlink-minor": _step(INVALID, DESK_STEP, _minor),  # not linked
     "tips:note": _step(DETAIL, DESK_STEP, {"text": "邻居反映情况属实"}),

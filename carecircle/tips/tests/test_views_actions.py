@@ -194,3 +194,41 @@ def test_an_emergency_page_asks_for_the_hand_off_first(client_for, desk, english
     assert answer.status_code == 302
     assert report.events.get(kind="handoff").details == {"line": "110"}
     assert client_for(desk).post(f"/tips/{report.pk}/handoff/", {"line": "x"}).status_code == 400
+
+
+def test_the_handler_finds_a_child_by_name_and_links_it(client_for, desk, acked, minor_a, english):
+    client = client_for(desk)
+    page = client.get(_url("minor-search", acked), {"q": minor_a.name})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert minor_a.name in html and _url("link-minor", acked) in html
+    # htmx asks for the results alone.
+    partial = client.get(_url("minor-search", acked), {"q": minor_a.name}, HTTP_HX_REQUEST="true")
+    assert partial.content.decode().lstrip().startswith('<div id="cc-minor-results">')
+    client.post(_url("link-minor", acked), {"minor": minor_a.pk})
+    again = client.get(_url("minor-search", acked), {"q": minor_a.name}).content.decode()
+    assert "Linked" in again
+
+
+def test_the_search_shows_only_children_the_user_may_read(client_for, other_personas, minor_a):
+    elsewhere = make_tip(area_code="431102001001")
+    other = client_for(other_personas["center_staff"])
+    page = other.get(_url("minor-search", elsewhere), {"q": minor_a.name})
+    assert page.status_code == 200
+    assert page.context["found"] == []
+    assert f'value="{minor_a.pk}"' not in page.content.decode()
+
+
+def test_the_search_is_the_handlers_alone(
+    client_for, personas, other_personas, district, acked, minor_a
+):
+    # Another county's desk: the report is out of scope.
+    other = client_for(other_personas["center_staff"])
+    assert other.get(_url("minor-search", acked), {"q": "x"}).status_code == 404
+    # An agency that reads a dispatched report does not link children to it.
+    handling.tip_dispatch(
+        actor=personas["center_staff"], tip=acked, organisation=district["orgs"]["police_A"]
+    )
+    agency = client_for(personas["agency_officer"])
+    assert agency.get(_url("minor-search", acked), {"q": minor_a.name}).status_code == 403
+    assert client_for(personas["center_staff"]).post(_url("minor-search", acked)).status_code == 405

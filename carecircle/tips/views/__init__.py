@@ -35,7 +35,7 @@ from carecircle.tips.views.actions import (
     unlink_minor,
     urgency,
 )
-from carecircle.tips.views.detail import attachment, detail
+from carecircle.tips.views.detail import attachment, detail, minor_search
 from carecircle.tips.views.queue import queue
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "handoff",
     "link_minor",
     "merge",
+    "minor_search",
     "note",
     "police",
     "queue",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,6 +24,8 @@ from django.views.decorators.http import require_safe
 
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import note_denial
+from carecircle.people.permissions import minors_visible_to
+from carecircle.people.selectors import minors_search
 from carecircle.people.services import minors_listed
 from carecircle.tips import forms as tip_forms
 from carecircle.tips.attachments import read_cleaned
@@ -119,7 +122,6 @@ def _forms(
         ("note", handles, tip_forms.NoteForm),
         ("handoff", handles and not emergency and tip.status != Status.MERGED,
          tip_forms.HandoffForm),
-        ("link-minor", handles and tip.status != Status.MERGED, tip_forms.MinorForm),
         (
             "extension-request",
             handles and is_open and not tip.extended and pending is None,
@@ -205,9 +207,53 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "own_links": {link.minor_id for link in links if link.tip_id == tip.pk},
         "duplicates": duplicates,
         "forms": _forms(user, tip, live, pending),
+        "can_link": handles and tip.status != Status.MERGED,
         "notified": tip.notified,
     }
     return render(request, "tips/tip_detail.html", context)
+
+
+SEARCH_LIMIT = 10
+
+
+@login_required
+@require_safe
+@never_cache
+def minor_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """Children of the registry the handler may link: by name, pinyin or ID number.
+
+    Only children the user may read (``minors_visible_to``), at most ``SEARCH_LIMIT``;
+    the list names them as the children's list does and is recorded the same way.
+    htmx asks for the results alone; without JavaScript the page shows them whole.
+    """
+    user = request.user
+    require_reader(user)
+    tip = get_tip_for_user(user, pk)
+    if not can_handle(user, tip) or tip.status == Status.MERGED:
+        raise PermissionDenied(_("You do not handle this report."))
+    query = request.GET.get("q", "").strip()[:50]
+    found = (
+        list(minors_search(minors_visible_to(user), query).order_by("name", "pk")[:SEARCH_LIMIT])
+        if query
+        else []
+    )
+    if found:
+        with transaction.atomic():
+            minors_listed(actor=user, minor_ids=[m.pk for m in found])
+    linked = set(tip.minors.values_list("pk", flat=True))
+    context = {
+        "tip": tip,
+        "query": query,
+        "found": found,
+        "linked": linked,
+        "places": place_names([m.area_code for m in found]) if found else {},
+    }
+    template = (
+        "tips/_minor_results.html"
+        if request.headers.get("HX-Request") == "true"
+        else "tips/minor_search.html"
+    )
+    return render(request, template, context)
 
 
 def _reads(user: Any, attachment: TipAttachment) -> bool:

@@ -152,7 +152,7 @@ def _handle_to_the_end(n: int, tip: Tip, desk: User, supervisor: User, rng: rand
     handling.tip_acknowledge(actor=desk, tip=tip)
     if tip.reachable and tip.first_contact_at is None:
         handling.tip_record_contact(actor=desk, tip=tip, note="电话联系举报人，核实情况。")
-    if tip.is_mandatory:
+    if tip.needs_police:
         handling.tip_record_police(
             actor=desk,
             tip=tip,

@@ -3,7 +3,9 @@
 ``tips.escalate`` (every 5 minutes) looks at open tips whose clock ran out before
 the step it times: ``ack_due`` without ``acknowledged_at``, ``contact_due`` without
 ``first_contact_at`` (only where the reporter can be reached), ``close_due`` without
-``closed_at``; and at dispatches still waiting for the agency's acknowledgement past
+``closed_at``; a report the police must have (``Tip.needs_police``) with neither their
+receipt nor a written reason ``CARECIRCLE_TIP_POLICE_HOURS`` (24) after it came in
+(SECURITY.md AN-5); and at dispatches still waiting for the agency's acknowledgement past
 their ``ack_due``. Each clock is escalated once: its name ("ack", "contact", "close",
 "dispatch:<id>") is added to ``Tip.escalated`` with an ``ESCALATED`` event, and the
 desk over the tip's division and its handler are told through the outbox, in the
@@ -22,16 +24,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from carecircle.notifications.models import Notification
 from carecircle.notifications.outbox import periodic
 from carecircle.notifications.services import notification_send
-from carecircle.tips.models import OPEN_STATUSES, Dispatch, Tip, TipEvent
+from carecircle.tips.models import OPEN_STATUSES, Category, Channel, Dispatch, Tip, TipEvent
 from carecircle.tips.services import desk_recipients, event, tip_link
 
-ACK, CONTACT, CLOSE = "ack", "contact", "close"
+ACK, CONTACT, CLOSE, POLICE = "ack", "contact", "close", "police"
 DISPATCH = "dispatch:"
 
 
@@ -42,6 +45,8 @@ def _title(clock: str) -> str:
         return _("The reporter of %(number)s was not contacted in time")
     if clock == CLOSE:
         return _("Report %(number)s was not closed in time")
+    if clock == POLICE:
+        return _("Report %(number)s is not yet reported to the police")
     return _("The agency has not acknowledged report %(number)s in time")
 
 
@@ -55,12 +60,20 @@ def _late(tip: Tip, clock: str, now: datetime) -> bool:
         return tip.reachable and tip.first_contact_at is None and tip.contact_due < now
     if clock == CLOSE:
         return tip.closed_at is None and tip.close_due < now
+    if clock == POLICE:
+        return tip.needs_police and not tip.police_done and tip.received_at < now - police_window()
     return Dispatch.objects.filter(
         pk=int(clock.removeprefix(DISPATCH)),
         tip=tip,
         status=Dispatch.Status.PENDING,
         ack_due__lt=now,
     ).exists()
+
+
+def police_window() -> timedelta:
+    """How long a report the police must have may wait for their receipt or a reason
+    before the desk is alerted (the law says 立即: this is when it shows as late)."""
+    return timedelta(hours=int(getattr(settings, "CARECIRCLE_TIP_POLICE_HOURS", 24)))
 
 
 def overdue(now: datetime) -> list[tuple[int, str]]:
@@ -77,6 +90,16 @@ def overdue(now: datetime) -> list[tuple[int, str]]:
             if clock in tip.escalated or (clock == CONTACT and not tip.reachable):
                 continue
             found.append((tip.pk, clock))
+    unreported = open_tips.filter(
+        Q(channel=Channel.MANDATORY)
+        | ~Q(trigger="")
+        | Q(category__in=[Category.ABUSE, Category.SEXUAL_HARM]),
+        received_at__lt=now - police_window(),
+        police_receipt="",
+    ).only("pk", "escalated", "police_reason")
+    for tip in unreported:
+        if POLICE not in tip.escalated and not tip.police_done:
+            found.append((tip.pk, POLICE))
     waiting = Dispatch.objects.filter(
         status=Dispatch.Status.PENDING, ack_due__lt=now, tip__status__in=OPEN_STATUSES
     ).values_list("pk", "tip_id", "tip__escalated")

@@ -311,6 +311,21 @@ class Tip(models.Model):
         return self.channel == Channel.MANDATORY
 
     @property
+    def needs_police(self) -> bool:
+        """A mandatory report, a reportable situation, or suspected abuse or sexual harm:
+        the police must be told (未保法 Art. 11; SECURITY.md AN-5), and the report
+        closes only with their receipt number or a written reason why not."""
+        return (
+            self.is_mandatory
+            or bool(self.trigger)
+            or self.category in (Category.ABUSE, Category.SEXUAL_HARM)
+        )
+
+    @property
+    def police_done(self) -> bool:
+        return bool(self.police_receipt or self.police_reason)
+
+    @property
     def reachable(self) -> bool:
         """Whether the reporter left a way to be contacted (else no contact clock)."""
         return bool(self.reporter_contact) or self.reporter_user_id is not None

@@ -102,7 +102,8 @@ def tip_record_police(
 
 @transaction.atomic
 def tip_close(*, actor: User, tip: Tip, outcome: str, note: str) -> Tip:
-    """Close with an outcome; a mandatory report needs the police receipt or a reason."""
+    """Close with an outcome; a report the police must have (``Tip.needs_police``)
+    needs their receipt number or a written reason."""
     tip = lock(tip)
     require_handle(actor, tip)
     require_open(tip)
@@ -111,11 +112,11 @@ def tip_close(*, actor: User, tip: Tip, outcome: str, note: str) -> Tip:
     note = required_text(note, field="note", message=_("Write what was done."))
     if tip.status == Status.RECEIVED:
         raise ValidationError(_("Acknowledge the report before closing it."))
-    if (tip.is_mandatory or tip.trigger) and not (tip.police_receipt or tip.police_reason):
+    if tip.needs_police and not tip.police_done:
         raise ValidationError(
             _(
-                "A mandatory report cannot be closed without the police receipt number "
-                "or a written reason why there is none."
+                "This report must be reported to the police: it cannot be closed without "
+                "the police receipt number or a written reason why there is none."
             )
         )
     if live_dispatch(tip) is not None:

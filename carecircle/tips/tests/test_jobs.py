@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from carecircle.notifications.models import OutboxMessage
 from carecircle.notifications.outbox import PERIODIC
-from carecircle.tips.jobs import escalate_run
+from carecircle.tips.jobs import escalate_run, overdue
 from carecircle.tips.models import Dispatch, Status, Tip, TipEvent
 from carecircle.tips.tests.factories import tip
 
@@ -107,3 +107,49 @@ def test_the_purge_job_deletes_old_counters(db: None) -> None:
     ThrottleHit.objects.create(key="k", bucket=timezone.now() - timedelta(hours=3), count=1)
     PERIODIC["tips.throttle_purge"].run()
     assert not ThrottleHit.objects.exists()
+
+
+def test_a_suspected_abuse_without_police_receipt_is_escalated_after_a_day(personas: Any) -> None:
+    from carecircle.tips import handling
+    from carecircle.tips.models import Category
+
+    made = tip(category=Category.ABUSE, description="孩子身上常有伤", reporter_contact="1")
+    handling.tip_acknowledge(actor=personas["center_staff"], tip=made)
+    handling.tip_record_contact(actor=personas["center_staff"], tip=made)
+    soon = made.received_at + timedelta(hours=23)
+    assert (made.pk, "police") not in overdue(soon)
+    later = made.received_at + timedelta(hours=25)
+    escalate_run(now=later)
+    made.refresh_from_db()
+    assert "police" in made.escalated
+    [message] = OutboxMessage.objects.filter(dedupe_key=f"tips.escalate:{made.pk}:police")
+    assert message.payload["title"] == f"Report {made.number} is not yet reported to the police"
+    # A receipt recorded in time: nothing to escalate.
+    other = tip(category=Category.SEXUAL_HARM, description="疑似猥亵")
+    handling.tip_acknowledge(actor=personas["center_staff"], tip=other)
+    handling.tip_record_police(
+        actor=personas["center_staff"],
+        tip=other,
+        unit="花桥派出所",
+        receipt="R-1",
+        reported_at=timezone.now(),
+    )
+    escalate_run(now=later)
+    other.refresh_from_db()
+    assert "police" not in other.escalated
+
+
+def test_a_report_the_police_must_have_does_not_close_without_their_receipt(personas: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from carecircle.tips import handling
+    from carecircle.tips.models import Category
+
+    made = tip(category=Category.SEXUAL_HARM, description="疑似猥亵")
+    desk = personas["center_staff"]
+    handling.tip_acknowledge(actor=desk, tip=made)
+    with pytest.raises(ValidationError, match="reported to the police"):
+        handling.tip_close(actor=desk, tip=made, outcome="resolved", note="已处理")
+    handling.tip_record_police(actor=desk, tip=made, reason="家长已自行报案，回执在家长处")
+    handling.tip_close(actor=desk, tip=made, outcome="resolved", note="已处理")
+    assert Tip.objects.get(pk=made.pk).status == Status.CLOSED

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "carecircle.visits",
     "carecircle.workdays",
     "carecircle.tips",
+    "carecircle.cases",
     "carecircle.stats",
 ]
 
@@ -434,3 +435,7 @@ CARECIRCLE_TIP_MAX_FILES = envint("CARECIRCLE_TIP_MAX_FILES", 5)
 CARECIRCLE_TIP_FILES_PER_REPORT_HOUR = envint("CARECIRCLE_TIP_FILES_PER_REPORT_HOUR", 30)
 CARECIRCLE_TIP_IMAGE_MAX_BYTES = envint("CARECIRCLE_TIP_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 CARECIRCLE_TIP_VIDEO_MAX_BYTES = envint("CARECIRCLE_TIP_VIDEO_MAX_BYTES", 30 * 1024 * 1024)
+
+# Cases (issue 7): hours a red-critical case has for its safety plan and the record
+# that the guardian was told, before the supervisors are alerted.
+CARECIRCLE_CASE_CRISIS_HOURS = envint("CARECIRCLE_CASE_CRISIS_HOURS", 24)

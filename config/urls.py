@@ -46,6 +46,7 @@ urlpatterns = [
     path("report/", include("carecircle.tips.public_urls")),
     path("tips/new/", include("carecircle.tips.intake_urls")),
     path("tips/", include("carecircle.tips.urls")),
+    path("cases/", include("carecircle.cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include((api_v1, "api"))),
 ]

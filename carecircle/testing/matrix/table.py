@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from carecircle.testing.matrix.cases import CASE_ROUTES
 from carecircle.testing.matrix.core import (
     ACCOUNTS,
     API,
@@ -458,3 +459,4 @@ TABLE.update(VISIT_ROUTES)
 TABLE.update(TIPS_PUBLIC_ROUTES)
 TABLE.update(TIPS_STAFF_ROUTES)
 TABLE.update(TIPS_INTAKE_ROUTES)
+TABLE.update(CASE_ROUTES)

@@ -1,0 +1,315 @@
+"""Cases (个案): one managed episode of help for one child (issue 7 item 1).
+
+A case runs intake → assessment → plan → intervention → review, and closes only
+with a supervisor's approval (``CLOSURE_PENDING`` → ``CLOSED``); a closed case can
+be reopened with a reason. ``workflow.TRANSITIONS`` is the whole state machine: a
+transition not in it is refused. Counted as 例 (DOMAIN.md §8): one case per
+opening, whatever the number of sessions.
+
+A case opened from a key assistance target, a report of harm or a visit keeps a
+link to it (``source_*``), shown both ways. Its team (``CaseMember``: the owner, a
+social worker, a counselor, a volunteer, …) reads and works the case; the desk over
+its division supervises. The plan, the closure note and the crisis safety plan are
+encrypted; a counselor never records a diagnosis here (DOMAIN.md §5.5): only a
+hospital's referral feedback can.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from carecircle.accounts.models import Organisation
+from carecircle.crypto.fields import EncryptedTextField
+from carecircle.people.models import Minor
+
+
+class Kind(models.TextChoices):
+    COUNSELING = "counseling", _("Psychological counseling")
+    CRISIS = "crisis", _("Crisis intervention")
+    FAMILY_EDUCATION = "family_education", _("Family-education guidance")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    WELFARE = "welfare", _("Welfare assistance")
+
+
+class Source(models.TextChoices):
+    KEY_TARGET = "key_target", _("Key assistance target")
+    VISIT = "visit", _("Visit")
+    TIP = "tip", _("Report of harm")
+    WALK_IN = "walk_in", _("Walk-in")
+    SCHOOL = "school", _("School")
+    REFERRAL_IN = "referral_in", _("Referral from another organisation")
+
+
+class Status(models.TextChoices):
+    INTAKE = "intake", pgettext_lazy("case state", "Intake")
+    ASSESSMENT = "assessment", pgettext_lazy("case state", "Assessment")
+    PLANNING = "planning", pgettext_lazy("case state", "Plan")
+    INTERVENTION = "intervention", pgettext_lazy("case state", "Intervention")
+    REVIEW = "review", pgettext_lazy("case state", "Review")
+    CLOSURE_PENDING = "closure_pending", pgettext_lazy("case state", "Closure awaiting approval")
+    CLOSED = "closed", pgettext_lazy("case state", "Closed")
+
+
+OPEN_STATUSES = tuple(s for s in Status if s != Status.CLOSED)
+
+
+class Risk(models.TextChoices):
+    """The four colours of DOMAIN.md §5.4, lowest first; red-critical is the crisis."""
+
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+    RED_CRITICAL = "red_critical", _("Red: critical")
+
+
+RISK_ORDER = tuple(Risk.values)
+
+
+class Case(models.Model):
+    kind = models.CharField(_("case type"), max_length=20, choices=Kind.choices)
+    minor = models.ForeignKey(
+        Minor, verbose_name=_("child"), on_delete=models.PROTECT, related_name="cases"
+    )
+    # The child's division when the case opened: who supervises it is decided on it.
+    area_code = models.CharField(_("division"), max_length=12, db_index=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("lead organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.INTAKE
+    )
+    source = models.CharField(_("came from"), max_length=12, choices=Source.choices)
+    source_target = models.ForeignKey(
+        "screening.KeyTarget",
+        verbose_name=_("key assistance target"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    source_tip = models.ForeignKey(
+        "tips.Tip",
+        verbose_name=_("report of harm"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    source_visit = models.ForeignKey(
+        "visits.Visit",
+        verbose_name=_("visit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    summary = EncryptedTextField(_("why the case is opened"))
+    risk = models.CharField(_("risk level"), max_length=12, choices=Risk.choices)
+    risk_reasons = EncryptedTextField(_("reasons for the risk level"), blank=True)
+    assessment = EncryptedTextField(_("assessment"), blank=True)
+    goals = EncryptedTextField(_("goals"), blank=True)
+    services = EncryptedTextField(_("services planned"), blank=True)
+    review_on = models.DateField(_("review date"), null=True, blank=True)
+    # The crisis protocol (item 3), required while the risk is red-critical.
+    safety_plan = EncryptedTextField(_("safety plan"), blank=True)
+    guardian_told_at = models.DateTimeField(_("guardian told at"), null=True, blank=True)
+    closure_note = EncryptedTextField(_("closure note"), blank=True)
+    closure_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closure requested by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closure approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    reopened = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField(_("opened at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    AUDIT_VALUE_FIELDS = ("kind", "status", "risk", "source", "area_code")
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            # One open case per child and type: a second would split the child's file.
+            models.UniqueConstraint(
+                fields=["minor", "kind"],
+                condition=~Q(status="closed"),
+                name="case_one_open_per_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["area_code", "status"], name="case_area_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"C{self.opened_at:%Y%m%d}-{self.pk:05d}" if self.pk else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+    @property
+    def in_crisis(self) -> bool:
+        return self.risk == Risk.RED_CRITICAL and self.is_open
+
+
+class CaseMember(models.Model):
+    """Someone on the case's team. The owner is a member with ``is_owner``."""
+
+    class Role(models.TextChoices):
+        SOCIAL_WORKER = "social_worker", _("Social worker")
+        COUNSELOR = "counselor", _("Counselor")
+        FAMILY_EDUCATOR = "family_educator", _("Family-education instructor")
+        LAWYER = "lawyer", _("Lawyer")
+        VOLUNTEER = "volunteer", _("Volunteer")
+        TEACHER = "teacher", _("School psychology teacher")
+        OTHER = "other", _("Other")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="case_memberships",
+    )
+    role = models.CharField(_("role on the team"), max_length=16, choices=Role.choices)
+    is_owner = models.BooleanField(_("case owner"), default=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["case_id", "-is_owner", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user"],
+                condition=Q(left_at__isnull=True),
+                name="case_member_once",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(is_owner=True, left_at__isnull=True),
+                name="case_one_owner",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "left_at"], name="case_member_user")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.user_id}"
+
+
+class CaseTask(models.Model):
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("Task")
+        CRISIS_FOLLOW_UP = "crisis_follow_up", _("Daily crisis follow-up")
+        REVIEW = "review", _("Plan review")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("task state", "Open")
+        DONE = "done", pgettext_lazy("task state", "Done")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.GENERAL)
+    title = models.CharField(_("task"), max_length=200)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    done_note = EncryptedTextField(_("what was done"), blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case task")
+        verbose_name_plural = _("case tasks")
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="case_task_due"),
+            models.Index(fields=["assigned_to", "status", "due_at"], name="case_task_mine"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CaseEvent(models.Model):
+    """One step of a case's history: every transition, change and approval."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    text = EncryptedTextField(_("text"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["case_id", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"

@@ -344,6 +344,16 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # drf-spectacular serves the schema and docs to anyone by default (AllowAny).
     "SERVE_PERMISSIONS": ["carecircle.accounts.api_auth.IsVerifiedStaff"],
+    # Several apps have a "kind" or a "status": the cases' own names keep the
+    # components apart (and the schema free of hashed names such as KindCadEnum).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseKindEnum": "carecircle.cases.models.Kind",
+        "CaseStatusEnum": "carecircle.cases.models.Status",
+        "CaseRiskEnum": "carecircle.cases.models.Risk",
+        "CaseSourceEnum": "carecircle.cases.models.Source",
+        "CaseMemberRoleEnum": "carecircle.cases.models.CaseMember.Role",
+        "VisitKindEnum": "carecircle.visits.models.Visit.Kind",
+    },
 }
 
 # --- Background work -------------------------------------------------------------

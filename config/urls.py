@@ -3,6 +3,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from carecircle.accounts import api as accounts_api
+from carecircle.cases import api_urls as cases_api_urls
 from carecircle.people import api as people_api
 from carecircle.people import import_api as people_import_api
 from carecircle.screening import api as screening_api
@@ -25,6 +26,7 @@ api_v1 = [
     ),
     *visits_api_urls.urlpatterns,
     *tips_api_urls.urlpatterns,
+    *cases_api_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a separate file, so the strict CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
+from carecircle.cases.permissions import reaches_cases
 from carecircle.screening.permissions import runs_campaigns
 from carecircle.screening.reports import reads_reports
 from carecircle.tips.permissions import reaches_tips
@@ -25,6 +26,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"url": reverse("visits:home"), "label": _("Visits")})
     if reaches_tips(user):
         items.append({"url": reverse("tips:queue"), "label": _("Reports")})
+    if reaches_cases(user):
+        items.append({"url": reverse("cases:list"), "label": _("Cases")})
     if runs_campaigns(user):
         items.append({"url": reverse("screening:campaign-list"), "label": _("Screening")})
         items.append({"url": reverse("screening:follow-ups"), "label": _("Follow-ups")})

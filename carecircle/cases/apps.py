@@ -7,5 +7,6 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        # Registrations: a case team's access to its child.
-        from carecircle.cases import permissions  # noqa: F401
+        # Registrations: a case team's access to its child, the periodic escalation,
+        # the child's timeline.
+        from carecircle.cases import jobs, permissions, timeline  # noqa: F401

@@ -136,6 +136,11 @@ def _require_work(actor: Any, case: Case) -> None:
         raise PermissionDenied(_("You are not on this case's team."))
 
 
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise ValidationError(_("The case is closed; reopen it first."))
+
+
 def _notify(recipients: list[int], case: Case, title: str, *, urgent: bool = False) -> None:
     notification_send(
         recipients=recipients,
@@ -184,12 +189,7 @@ def case_open(
         raise ValidationError({"source": _("Say where the case came from.")})
     if risk not in Risk.values:
         raise ValidationError({"risk": _("Choose a risk level.")})
-    if source_target is not None and source_target.minor_id != minor.pk:
-        raise ValidationError(_("The key assistance target is another child."))
-    if source_visit is not None and not source_visit.seen.filter(minor_id=minor.pk).exists():
-        raise ValidationError(_("The child was not seen on that visit."))
-    if source_tip is not None and not source_tip.minors.filter(pk=minor.pk).exists():
-        raise ValidationError(_("Link the child to the report first."))
+    _check_source(actor, minor, source, source_target, source_tip, source_visit)
     summary = _text(summary, "summary", _("Say in a sentence or two why the case is opened."))
     case = Case(
         kind=kind,
@@ -221,6 +221,36 @@ def case_open(
     if case.risk == Risk.RED_CRITICAL:
         _start_crisis(actor, case)
     return case
+
+
+def _check_source(actor: Any, minor: Minor, source: str, target: Any, tip: Any, visit: Any) -> None:
+    """The link a source names, and only that one, for this child, readable by the actor."""
+    from carecircle.tips.permissions import tips_visible_to
+    from carecircle.visits.permissions import visits_visible_to
+
+    needed: dict[str, Any] = {Source.KEY_TARGET: target, Source.TIP: tip, Source.VISIT: visit}
+    given = [link for link in (target, tip, visit) if link is not None]
+    if source in needed and needed[source] is None:
+        raise ValidationError(_("Say which target, report or visit the case comes from."))
+    if len(given) > (1 if source in needed else 0):
+        raise ValidationError(_("A case comes from one place: remove the other links."))
+    if target is not None:
+        if target.minor_id != minor.pk:
+            raise ValidationError(_("The key assistance target is another child."))
+        # Its child is one the actor reads (checked above); the target's reasons are
+        # not copied, so the link shows nothing of the results behind them.
+        if target.ended_at is not None:
+            raise ValidationError(_("That key assistance target has ended."))
+    if visit is not None:
+        if not visit.seen.filter(minor_id=minor.pk).exists():
+            raise ValidationError(_("The child was not seen on that visit."))
+        if not visits_visible_to(actor).filter(pk=visit.pk).exists():
+            raise ValidationError(_("You cannot read that visit."))
+    if tip is not None:
+        if not tip.minors.filter(pk=minor.pk).exists():
+            raise ValidationError(_("Link the child to the report first."))
+        if not tips_visible_to(actor).filter(pk=tip.pk).exists():
+            raise ValidationError(_("You cannot read that report."))
 
 
 def _ready(case: Case, to: str) -> None:
@@ -275,7 +305,13 @@ def case_transition(*, actor: Any, case: Case, to: str, note: str = "") -> Case:
         case.closed_at = case.closed_by = None
         fields += ["reopened", "closed_at", "closed_by"]
     case.status = to
-    case.save(update_fields=fields)
+    try:
+        with transaction.atomic():
+            case.save(update_fields=fields)
+    except IntegrityError:  # reopening beside another open case of the type
+        raise ValidationError(
+            _("The child already has an open case of this type; work on that one.")
+        ) from None
     forget_team_access(actor)
     _event(case, "transition", actor, note, **{"from": before, "to": to})
     _audit(actor, AuditEvent.Action.UPDATE, case, status=to)
@@ -298,8 +334,7 @@ def case_record_plan(
     """The assessment, the plan (goals, services, review date) and the closure note."""
     case = _lock(case)
     _require_work(actor, case)
-    if not case.is_open:
-        raise ValidationError(_("The case is closed; reopen it first."))
+    _require_open(case)
     if review_on is not None and review_on < timezone.localdate():
         raise ValidationError({"review_on": _("The review date cannot be in the past.")})
     changed = []
@@ -329,8 +364,7 @@ def case_set_risk(*, actor: Any, case: Case, risk: str, reasons: str) -> Case:
     protocol, out of it ends the daily follow-up."""
     case = _lock(case)
     _require_work(actor, case)
-    if not case.is_open:
-        raise ValidationError(_("The case is closed; reopen it first."))
+    _require_open(case)
     if risk not in Risk.values or risk == case.risk:
         raise ValidationError({"risk": _("Choose a new risk level.")})
     reasons = _text(reasons, "reasons", _("Give the reasons for the new level."))
@@ -357,6 +391,7 @@ def case_record_crisis(
     """The crisis protocol's records: the safety plan, and that the guardian was told."""
     case = _lock(case)
     _require_work(actor, case)
+    _require_open(case)
     changed = []
     if safety_plan is not None:
         case.safety_plan = _text(safety_plan, "safety_plan", _("Write the safety plan."))
@@ -379,6 +414,7 @@ def case_add_member(*, actor: Any, case: Case, user: Any, role: str = "") -> Cas
     owner = case.members.filter(user=actor, is_owner=True, left_at__isnull=True).exists()
     if not (owner or supervises(actor, case)):
         raise PermissionDenied(_("Only the owner or a supervisor changes the team."))
+    _require_open(case)
     if not perms.assignments(user):
         raise ValidationError({"user": _("Choose someone who holds a role.")})
     if is_member(user, case):
@@ -401,6 +437,7 @@ def case_remove_member(*, actor: Any, case: Case, member: CaseMember) -> CaseMem
         and not case.members.filter(user=actor, is_owner=True, left_at__isnull=True).exists()
     ):
         raise PermissionDenied(_("Only the owner or a supervisor changes the team."))
+    _require_open(case)
     if member.case_id != case.pk or member.left_at is not None:
         raise ValidationError(_("They are not on the team."))
     if member.is_owner:
@@ -418,8 +455,7 @@ def case_add_task(
 ) -> CaseTask:
     case = _lock(case)
     _require_work(actor, case)
-    if not case.is_open:
-        raise ValidationError(_("The case is closed; reopen it first."))
+    _require_open(case)
     if not is_member(assigned_to, case):
         raise ValidationError({"assigned_to": _("Give the task to someone on the team.")})
     if due_on < timezone.localdate():

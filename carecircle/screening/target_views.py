@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from carecircle.accounts.models import Organisation
 from carecircle.audit.services import note_denial
+from carecircle.cases.permissions import can_open_cases
 from carecircle.people.models import Minor
 from carecircle.screening.permissions import require_runner, results_visible_to, school_scope_q
 from carecircle.screening.targets import (
@@ -55,6 +56,7 @@ def key_target_list(request: HttpRequest) -> HttpResponse:
             # The stored reasons quote results: shown where the viewer reads them.
             "confirmed": [(t, t.school_id in readable) for t in confirmed],
             "can_confirm": can_confirm(request.user),
+            "can_open_cases": can_open_cases(request.user),
         },
     )
 

@@ -12,6 +12,10 @@ denominator registered beside it and shown on the page.
   reporter left a way to be reached, first contacted by ``contact_due``.
 - ``tips.handling_rate`` (%, 处置率): of the tips whose closure fell due in the
   period (``close_due``), the share closed by the end of the period.
+
+A limit still ahead (a period that runs past today) is not yet due: a report that
+came in this morning does not lower this year's rates until its time is up, unless
+it was already handled.
 - ``tips.on_time_closure_rate`` (%, 按时办结率): of the tips closed in the period,
   the share closed by their ``close_due``.
 - ``tips.satisfaction_rate`` (%, 满意率): of the follow-up calls in the period that
@@ -28,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecircle.accounts.permissions import prefix_q
@@ -51,6 +56,13 @@ def _bounds(scope: Scope) -> tuple[datetime, datetime]:
 def _within(field: str, scope: Scope) -> Q:
     first, after = _bounds(scope)
     return Q(**{f"{field}__gte": first, f"{field}__lt": after})
+
+
+def _fell_due(field: str, done: str, scope: Scope) -> Q:
+    """``field`` in the period and either past or already done."""
+    return _within(field, scope) & (
+        Q(**{f"{field}__lte": timezone.now()}) | Q(**{f"{done}__isnull": False})
+    )
 
 
 def tips_in(scope: Scope) -> QuerySet[Tip]:
@@ -79,7 +91,7 @@ def received(scope: Scope) -> int:
 @shared
 def responses(scope: Scope) -> tuple[int, int]:
     """(responded in time, due for response) in the period."""
-    due = tips_in(scope).filter(_within("ack_due", scope))
+    due = tips_in(scope).filter(_fell_due("ack_due", "acknowledged_at", scope))
     # Whether the reporter is reachable is read from the encrypted contact: in Python.
     rows = due.only(
         "pk", "ack_due", "acknowledged_at", "contact_due", "first_contact_at",
@@ -107,7 +119,7 @@ def response_rate(scope: Scope) -> Decimal | None:
 @shared
 def handling(scope: Scope) -> tuple[int, int]:
     """(closed by the end of the period, due for closure in the period)."""
-    due = tips_in(scope).filter(_within("close_due", scope))
+    due = tips_in(scope).filter(_fell_due("close_due", "closed_at", scope))
     _first, after = _bounds(scope)
     return due.filter(closed_at__lt=after).count(), due.count()
 

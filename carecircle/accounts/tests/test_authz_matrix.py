@@ -24,6 +24,7 @@ from django.urls import Resolver404, resolve, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecircle.accounts.models import ApiToken, Organisation, RoleAssignment, User
+from carecircle.cases.models import Case, CaseMember, CaseTask
 from carecircle.notifications.models import Notification
 from carecircle.people.models import EmergencyAccess, Minor
 from carecircle.testing import matrix as mx
@@ -100,6 +101,9 @@ _WATCHED = [
     (Extension, ["decision"]),
     (TipAttachment, ["size"]),
     (ThrottleHit, ["count"]),
+    (Case, ["status", "risk"]),
+    (CaseMember, ["left_at"]),
+    (CaseTask, ["status"]),
 ]
 
 

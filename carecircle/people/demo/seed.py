@@ -63,6 +63,7 @@ class DemoSummary:
     screened: int = 0
     visits: int = 0
     tips: int = 0
+    cases: int = 0
 
 
 def demo_loaded() -> bool:
@@ -204,6 +205,9 @@ def demo_seed(
         reported = tips_demo_seed(
             users=users, orgs=orgs, village=DEMO_VILLAGE, today=today, seed=seed
         )
+        from carecircle.cases.demo import cases_demo_seed
+
+        opened = cases_demo_seed(users=users, village=DEMO_VILLAGE, today=today)
     return DemoSummary(
         divisions=division_count,
         organisations=len(orgs),
@@ -216,4 +220,5 @@ def demo_seed(
         screened=screened,
         visits=visited,
         tips=reported,
+        cases=opened,
     )

@@ -375,6 +375,36 @@ class TestSeededDistrict:
         assert Extension.objects.filter(decision="pending").count() == 1
         assert all(t.received_at <= timezone.now() for t in Tip.objects.all())
 
+    def test_it_opens_cases_of_each_situation_through_the_services(self) -> None:
+        from carecircle.cases.models import Case, CaseMember, CaseTask
+        from carecircle.screening.models import KeyTarget
+
+        # From the confirmed key target: planned, in intervention, with a task.
+        target = KeyTarget.objects.get(confirmed_by__username="counselor")
+        planned = Case.objects.get(source="key_target")
+        assert planned.source_target == target and planned.minor_id == target.minor_id
+        assert planned.status == "intervention" and planned.goals and planned.review_on
+        assert planned.tasks.filter(kind="general", status="open").count() == 1
+        # The report's child, or a walk-in: a legal-aid case with the lawyer on its team.
+        legal = Case.objects.get(kind="legal_aid")
+        assert legal.source in {"tip", "walk_in"}
+        assert CaseMember.objects.filter(
+            case=legal, user__username="lawyer", left_at__isnull=True
+        ).exists()
+        # Closed with a supervisor's approval, by someone other than who asked.
+        closed = Case.objects.get(status="closed")
+        assert closed.closed_by is not None and closed.closed_by.username == "center_staff"
+        requested = closed.closure_requested_by
+        assert requested is not None and requested.username == "counselor"
+        assert closed.opened_at < timezone.now() - timedelta(days=60)
+        # A crisis with its protocol: safety plan, guardian told, today's follow-up.
+        crisis = Case.objects.get(risk="red_critical")
+        assert crisis.kind == "crisis" and crisis.safety_plan and crisis.guardian_told_at
+        follow_ups = CaseTask.objects.filter(case=crisis, kind="crisis_follow_up")
+        assert [t.status for t in follow_ups.order_by("pk")] == ["done", "open"]
+        assert Case.objects.count() == 4
+        assert not Case.objects.exclude(area_code__startswith=demo.DEMO_TOWNSHIP)
+
     def test_it_dates_the_registrations_back_to_the_screenings(self) -> None:
         today = timezone.localdate()
         registered = [timezone.localtime(m.created_at).date() for m in Minor.objects.all()]

@@ -292,3 +292,18 @@ SEEN["tip_file"] = {
     key: frozenset(label.replace("tip_", "file_") for label in labels)
     for key, labels in SEEN["tip"].items()
 }
+
+# Cases (issue 7): ``case_a`` (minor a) opened by side A's counselor and ``case_c``
+# (minor c, 零陵区) by side B's counselor, each the owner of their case, with a
+# helper on the team who is no persona and an open task. The supervisors (centre
+# staff and district administrators over the case's county) read every case there;
+# the team reads its own; nobody else reaches them (``cases/permissions.py``).
+CASE_SUPERVISORS = frozenset({R.DISTRICT_ADMIN, R.CENTER_STAFF})
+REGISTRY_KINDS += ("case",)
+OBJECTS["case"] = ("case_a", "case_c")
+SEEN["case"] = {
+    **{(role, "A"): frozenset({"case_a"}) for role in CASE_SUPERVISORS},
+    **{(role, "B"): frozenset({"case_c"}) for role in CASE_SUPERVISORS},
+    (R.COUNSELOR, "A"): frozenset({"case_a"}),
+    (R.COUNSELOR, "B"): frozenset({"case_c"}),
+}

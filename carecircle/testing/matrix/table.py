@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from carecircle.testing.matrix.cases import CASE_ROUTES
+from carecircle.testing.matrix.cases_api import CASE_API_ROUTES
 from carecircle.testing.matrix.core import (
     ACCOUNTS,
     API,
@@ -460,3 +461,4 @@ TABLE.update(TIPS_PUBLIC_ROUTES)
 TABLE.update(TIPS_STAFF_ROUTES)
 TABLE.update(TIPS_INTAKE_ROUTES)
 TABLE.update(CASE_ROUTES)
+TABLE.update(CASE_API_ROUTES)

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import Role
+from carecircle.testing.matrix.cases import build_cases
 from carecircle.testing.matrix.core import (
     HOME_DIVISION,
     NO_ROLE,
@@ -132,6 +133,7 @@ def build_world() -> World:
     registry.update(_build_screening(registry, minors, personas["counselor"]))
     registry.update(build_visits(minors, personas, other_personas))
     registry.update(build_tips(district, personas, other_personas, organisations["org_c"]))
+    registry.update(build_cases(minors, personas, other_personas))
     return World(
         personas=personas,
         other_personas=other_personas,

@@ -232,3 +232,22 @@ def test_the_command_takes_the_filters(tips: dict[str, Tip]) -> None:
         call_command(
             "stats", "--from", "2026-03-01", "--to", "2026-03-31", "--filter", "channel=fax"
         )
+
+
+def test_a_limit_still_ahead_is_not_yet_due(district: Any) -> None:
+    # A period running past today: this morning's report, not acknowledged yet but
+    # with time left, does not count against the rates; a late one does.
+    today = date.today()
+    fresh = tip(anonymous=True)
+    stale = tip(anonymous=True)
+    Tip.objects.filter(pk=stale.pk).update(
+        received_at=stale.received_at - timedelta(days=1),
+        ack_due=stale.ack_due - timedelta(days=1),
+    )
+    computed = compute_all(
+        start=today - timedelta(days=3), end=today + timedelta(days=30), viewer_prefixes=["431103"]
+    )
+    assert fresh.acknowledged_at is None and fresh.ack_due > fresh.received_at
+    assert computed["tips.received"] == 2
+    assert computed["tips.response_rate"] == Decimal("0.0")  # 0 of 1: only the late one
+    assert computed["tips.handling_rate"] is None  # nothing has reached its closure limit

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_safe
 
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import note_denial
+from carecircle.cases.permissions import can_open_cases
 from carecircle.people.permissions import minors_visible_to
 from carecircle.people.selectors import minors_search
 from carecircle.people.services import minors_listed
@@ -208,6 +209,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "duplicates": duplicates,
         "forms": _forms(user, tip, live, pending),
         "can_link": handles and tip.status != Status.MERGED,
+        "can_open_cases": handles and can_open_cases(user),
         "notified": tip.notified,
     }
     return render(request, "tips/tip_detail.html", context)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from carecircle.audit.services import note_denial
+from carecircle.cases.permissions import can_open_cases
 from carecircle.visits import services
 from carecircle.visits.flags import RiskFlag
 from carecircle.visits.models import OBSERVATIONS, Finding, Visit, VisitMinor, VisitTask
@@ -76,6 +77,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for task in visit.tasks.all()
         ],
         "photos": list(visit.photos.all()),
+        "can_open_cases": can_open_cases(user),
     }
     return render(request, "visits/visit_detail.html", context)
 

@@ -8,5 +8,5 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Registrations: a case team's access to its child, the periodic escalation,
-        # the child's timeline.
-        from carecircle.cases import jobs, permissions, timeline  # noqa: F401
+        # the child's timeline, the indicators.
+        from carecircle.cases import indicators, jobs, permissions, timeline  # noqa: F401

@@ -13,8 +13,19 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from carecircle.accounts.models import User
-from carecircle.cases.models import Case, CaseMember, CaseTask, Kind, Risk, Source, Status
+from carecircle.cases.models import (
+    Case,
+    CaseMember,
+    CaseTask,
+    Kind,
+    Risk,
+    Session,
+    Source,
+    Status,
+)
 from carecircle.cases.selectors import ALL, CLOSED, OPEN, member_candidates
+from carecircle.people.models import Minor
+from carecircle.people.permissions import minors_visible_to
 
 TEXT = 4000
 
@@ -166,3 +177,51 @@ class CompleteTaskForm(CaseForm):
         field = cast(forms.ModelChoiceField, self.fields["task"])
         if self.case is not None:
             field.queryset = self.case.tasks.filter(status=CaseTask.Status.OPEN)
+
+
+class MinorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class SessionForm(CaseForm):
+    """A counseling session held on the case. No diagnosis field, on purpose: a
+    counselor does not diagnose (DOMAIN.md §5.5)."""
+
+    kind = forms.ChoiceField(label=_("Kind of session"), choices=Session.Kind.choices)
+    held_at = forms.DateTimeField(
+        label=_("Held at"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=Session.MIN_MINUTES, max_value=Session.MAX_MINUTES
+    )
+    counselor = UserChoiceField(label=_("Counselor"), queryset=User.objects.none())
+    mode = forms.ChoiceField(label=_("Mode"), choices=Session.Mode.choices)
+    place = forms.CharField(label=_("Room or place"), required=False, max_length=200)
+    other_minors = MinorChoiceField(
+        label=_("Other children attending"),
+        required=False,
+        queryset=Minor.objects.none(),
+        help_text=_("For a family or group session. The case's child always attends."),
+    )
+    other_attendees = forms.CharField(
+        label=_("Other attendees"),
+        required=False,
+        max_length=500,
+        help_text=_("Parents, guardians or others present: a number or names."),
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=TEXT, widget=_area(4))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.case is not None:
+            counselor = cast(forms.ModelChoiceField, self.fields["counselor"])
+            counselor.queryset = User.objects.filter(
+                case_memberships__case=self.case, case_memberships__left_at__isnull=True
+            ).order_by("full_name", "username")
+            others = cast(forms.ModelMultipleChoiceField, self.fields["other_minors"])
+            others.queryset = (
+                minors_visible_to(self.user).exclude(pk=self.case.minor_id).order_by("name", "pk")
+            )

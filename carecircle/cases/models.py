@@ -313,3 +313,98 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class Session(models.Model):
+    """One counseling session held on a case (issue 7 item 2), counted as 次.
+
+    The case's child attends every session (a ``SessionAttendee`` row is written for
+    the child); other children may attend a family or group session, each with a row
+    of their own, so that the children served count as 人次 (one per child per
+    session) and 人 (distinct children). Parents and guardians are not registry
+    children: who else came is free text, encrypted like the notes.
+
+    There is deliberately no diagnosis field: a counselor does not diagnose
+    (DOMAIN.md §5.5); only a hospital's referral feedback carries a diagnosis. The
+    notes are for what was done and observed, read only by the team and the case's
+    supervisors.
+    """
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", pgettext_lazy("session kind", "Individual")
+        FAMILY = "family", pgettext_lazy("session kind", "Family")
+        GROUP = "group", pgettext_lazy("session kind", "Group")
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        PHONE = "phone", _("By phone")
+        ONLINE = "online", _("Online")
+
+    MIN_MINUTES = 1
+    MAX_MINUTES = 480
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="sessions"
+    )
+    kind = models.CharField(_("kind of session"), max_length=12, choices=Kind.choices)
+    held_at = models.DateTimeField(_("held at"), db_index=True)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"))
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("counselor"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices)
+    place = models.CharField(_("room or place"), max_length=200, blank=True)
+    minors = models.ManyToManyField(
+        Minor,
+        verbose_name=_("children attending"),
+        through="SessionAttendee",
+        related_name="counseling_sessions",
+    )
+    other_attendees = EncryptedTextField(_("other attendees"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("counseling session")
+        verbose_name_plural = _("counseling sessions")
+        ordering = ["-held_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=480),
+                name="case_session_duration",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.held_at:%Y-%m-%d %H:%M}"
+
+
+class SessionAttendee(models.Model):
+    """A child at a session: the case's child, or another child at a family or group
+    session. One row per child per session (人次)."""
+
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="attendees"
+    )
+    minor = models.ForeignKey(
+        Minor, verbose_name=_("child"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("child at a session")
+        verbose_name_plural = _("children at sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "minor"], name="case_session_attendee_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}/{self.minor_id}"

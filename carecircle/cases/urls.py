@@ -16,4 +16,5 @@ urlpatterns = [
     path("<int:pk>/members/remove/", views.member_remove, name="member-remove"),
     path("<int:pk>/tasks/add/", views.task_add, name="task-add"),
     path("<int:pk>/tasks/complete/", views.task_complete, name="task-complete"),
+    path("<int:pk>/sessions/add/", views.session, name="session"),
 ]

@@ -23,7 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from carecircle.cases import services
+from carecircle.cases import services, sessions
 from carecircle.cases.forms import (
     CaseForm,
     CompleteTaskForm,
@@ -32,6 +32,7 @@ from carecircle.cases.forms import (
     PlanForm,
     RemoveMemberForm,
     RiskForm,
+    SessionForm,
     TaskForm,
     TransitionForm,
 )
@@ -39,6 +40,7 @@ from carecircle.cases.models import Case
 from carecircle.cases.permissions import (
     can_work,
     get_case_for_user,
+    is_member,
     require_reader,
     supervises,
 )
@@ -167,6 +169,13 @@ TASK_COMPLETE = Action(
     ),
     _("The task is done."),
 )
+SESSION = Action(
+    _("Record a session"),
+    SessionForm,
+    is_member,  # the team holds sessions; a supervisor reads them
+    lambda user, case, data: sessions.session_record(actor=user, case=case, **data),
+    _("The session is recorded."),
+)
 
 # By URL name: the case's page lists the forms of the steps the viewer may take.
 ACTIONS: dict[str, Action] = {
@@ -178,6 +187,7 @@ ACTIONS: dict[str, Action] = {
     "member-remove": MEMBER_REMOVE,
     "task-add": TASK_ADD,
     "task-complete": TASK_COMPLETE,
+    "session": SESSION,
 }
 
 
@@ -198,3 +208,4 @@ member_add = _view(MEMBER_ADD, "member_add")
 member_remove = _view(MEMBER_REMOVE, "member_remove")
 task_add = _view(TASK_ADD, "task_add")
 task_complete = _view(TASK_COMPLETE, "task_complete")
+session = _view(SESSION, "session")

@@ -1,5 +1,6 @@
 """One case's page: the child, the workflow, the risk, the plan, the crisis panel,
-the team, the tasks and the history, with the forms of the steps the viewer may take.
+the team, the tasks, the counseling sessions (to the team and the supervisors only,
+notes included) and the history, with the forms of the steps the viewer may take.
 
 Every read is audited (a view of the case, with its child) before the page renders.
 """
@@ -21,9 +22,16 @@ from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.cases import forms as case_forms
 from carecircle.cases.models import Case, CaseTask, Risk, Status
-from carecircle.cases.permissions import can_work, get_case_for_user, require_reader, supervises
+from carecircle.cases.permissions import (
+    can_work,
+    get_case_for_user,
+    is_member,
+    require_reader,
+    supervises,
+)
 from carecircle.cases.selectors import STEPS, tasks_of, team_of
 from carecircle.cases.services import SUPERVISOR, TEAM, TRANSITIONS
+from carecircle.cases.sessions import sessions_of
 from carecircle.cases.views.actions import ACTIONS, changes_team
 
 EVENT_LABELS = {
@@ -36,6 +44,7 @@ EVENT_LABELS = {
     "member_removed": gettext_lazy("Member removed"),
     "task_added": gettext_lazy("Task added"),
     "task_done": gettext_lazy("Task done"),
+    "session": gettext_lazy("Session recorded"),
 }
 
 
@@ -102,6 +111,12 @@ def _forms(user: Any, case: Case, works: bool, open_tasks: bool) -> list[dict[st
     team = changes_team(user, case)
     has_others = case.members.filter(left_at__isnull=True, is_owner=False).exists()
     wanted: list[tuple[str, bool, Any, dict[str, Any]]] = [
+        (
+            "session",
+            is_member(user, case) and case.is_open,
+            case_forms.SessionForm,
+            {"counselor": user.pk, "kind": "individual", "mode": "in_person"},
+        ),
         (
             "plan",
             works and case.is_open,
@@ -174,5 +189,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transition_url": reverse("cases:transition", args=[case.pk]),
         "forms": _forms(user, case, works, bool(open_tasks)),
         "reads_notes": works,
+        "sessions": sessions_of(case) if works else [],
     }
     return render(request, "cases/case_detail.html", context)

@@ -15,6 +15,7 @@ from typing import Any
 
 from carecircle.accounts.models import User
 from carecircle.testing.matrix.core import (
+    CASE_SUPERVISORS,
     CHILDREN,
     OK,
     WRONG_METHOD,
@@ -37,11 +38,11 @@ def _wrong_get() -> Expect:
     return Expect("GET", WRONG_METHOD, objects="case", out_of_scope=WRONG_METHOD)
 
 
-def _step(data: Body) -> Route:
+def _step(data: Body, allowed: frozenset[str] = CASE_READERS) -> Route:
     return Route(
         CHILDREN,
         _wrong_get(),
-        Expect("POST", DETAIL, CASE_READERS, objects="case", data=data, writes=True),
+        Expect("POST", DETAIL, allowed, objects="case", data=data, writes=True),
     )
 
 
@@ -79,6 +80,19 @@ def _task_complete(world: Any, side: str) -> dict[str, Any]:
     return {"task": world.registry[f"case_task_{_label(side)}"].pk, "note": "已电话联系监护人"}
 
 
+def _session(world: Any, side: str) -> dict[str, Any]:
+    from django.utils import timezone
+
+    return {
+        "kind": "individual",
+        "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "50",
+        "counselor": world.user(R.COUNSELOR, "B" if side == "B" else "A").pk,
+        "mode": "in_person",
+        "notes": "孩子愿意表达近期的烦恼",
+    }
+
+
 CASE_ROUTES: dict[str, Route] = {
     "cases:list": Route(CHILDREN, Expect("GET", OK, CASE_READERS)),
     "cases:open": Route(
@@ -95,6 +109,8 @@ CASE_ROUTES: dict[str, Route] = {
     "cases:member-remove": _step(_member_remove),
     "cases:task-add": _step(_task_add),
     "cases:task-complete": _step(_task_complete),
+    # Only the team records a session: a supervisor who reaches the case gets the 403.
+    "cases:session": _step(_session, CASE_READERS - CASE_SUPERVISORS),
 }
 
 

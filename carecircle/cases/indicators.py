@@ -1,0 +1,136 @@
+"""Indicators of cases (issue 7 item 6): 例, 次, 人次 and 人 (DOMAIN.md §8).
+
+Every figure is counted from the atomic rows: one ``Case`` per opening (例), one
+``Session`` per counseling session held (次), one ``SessionAttendee`` per child at a
+session (人次). The area is the case's division (``Case.area_code``, the child's when
+the case opened); a period runs from its first to its last day, both included, by
+the local day of the opening or of the session.
+
+- ``cases.opened`` (例): cases opened in the period. A case reopened is still one
+  case, counted when it was first opened.
+- ``cases.sessions`` (次): counseling sessions held in the period, whatever the
+  number of children at each.
+- ``cases.minors_served_person_times`` (人次): each child at each session held in the
+  period; a family session with two children counts two.
+- ``cases.minors_served`` (人): distinct children at a session held in the period; a
+  record merged into another counts as the child it was merged into.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from carecircle.accounts.permissions import prefix_q
+from carecircle.cases.models import Case, Session, SessionAttendee
+from carecircle.people.timeline import day_start
+from carecircle.stats.registry import Scope, Unit, indicator
+
+CASES = _("Cases")
+IDS = (
+    "cases.opened",
+    "cases.sessions",
+    "cases.minors_served_person_times",
+    "cases.minors_served",
+)
+
+
+def _within(field: str, scope: Scope) -> Q:
+    return Q(
+        **{
+            f"{field}__gte": day_start(scope.start),
+            f"{field}__lt": day_start(scope.end + timedelta(days=1)),
+        }
+    )
+
+
+def opened_in(scope: Scope) -> QuerySet[Case]:
+    if scope.empty:
+        return Case.objects.none()
+    return Case.objects.filter(
+        prefix_q("area_code", scope.prefixes) or Q(), _within("opened_at", scope)
+    )
+
+
+def sessions_in(scope: Scope) -> QuerySet[Session]:
+    if scope.empty:
+        return Session.objects.none()
+    return Session.objects.filter(
+        prefix_q("case__area_code", scope.prefixes) or Q(), _within("held_at", scope)
+    )
+
+
+def attendance_in(scope: Scope) -> QuerySet[SessionAttendee]:
+    if scope.empty:
+        return SessionAttendee.objects.none()
+    return SessionAttendee.objects.filter(
+        prefix_q("session__case__area_code", scope.prefixes) or Q(),
+        _within("session__held_at", scope),
+    )
+
+
+def cases_opened(scope: Scope) -> int:
+    return opened_in(scope).count()
+
+
+def session_count(scope: Scope) -> int:
+    return sessions_in(scope).count()
+
+
+def person_times(scope: Scope) -> int:
+    return attendance_in(scope).count()
+
+
+def minors_served(scope: Scope) -> int:
+    person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
+    return attendance_in(scope).annotate(person=person).values("person").distinct().count()
+
+
+indicator(
+    "cases.opened",
+    name=_("Cases opened"),
+    unit=Unit.CASES,
+    group=CASES,
+    counts_children=True,
+    definition=_(
+        "Cases opened in the period for children of the area (the division of the child "
+        "when the case opened). Each opening counts once, whatever the number of sessions; "
+        "a reopened case is not counted again."
+    ),
+)(cases_opened)
+indicator(
+    "cases.sessions",
+    name=_("Counseling sessions"),
+    unit=Unit.TIMES,
+    group=CASES,
+    counts_children=True,
+    definition=_(
+        "Counseling sessions held in the period on cases of the area. A family or group "
+        "session with several children counts once."
+    ),
+)(session_count)
+indicator(
+    "cases.minors_served_person_times",
+    name=_("Children at counseling sessions"),
+    unit=Unit.PERSON_TIMES,
+    group=CASES,
+    counts_children=True,
+    definition=_(
+        "Each child counted once for each counseling session held in the period that the "
+        "child attended, on cases of the area. A child at three sessions counts three times."
+    ),
+)(person_times)
+indicator(
+    "cases.minors_served",
+    name=_("Children counseled"),
+    unit=Unit.PERSONS,
+    group=CASES,
+    counts_children=True,
+    definition=_(
+        "Distinct children who attended at least one counseling session held in the "
+        "period, on cases of the area. A child at three sessions counts once."
+    ),
+)(minors_served)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from carecircle.accounts.models import User
@@ -222,6 +223,17 @@ class SessionForm(CaseForm):
                 case_memberships__case=self.case, case_memberships__left_at__isnull=True
             ).order_by("full_name", "username")
             others = cast(forms.ModelMultipleChoiceField, self.fields["other_minors"])
+            # The child's household and the children of the user's other open cases: a
+            # family or group session draws from them, and the list stays short where a
+            # district-wide role reads 100,000 children.
+            near = Q(cases__members__user=self.user, cases__members__left_at__isnull=True) & ~Q(
+                cases__status=Status.CLOSED
+            )
+            if self.case.minor.household_id is not None:
+                near |= Q(household_id=self.case.minor.household_id)
             others.queryset = (
-                minors_visible_to(self.user).exclude(pk=self.case.minor_id).order_by("name", "pk")
+                minors_visible_to(self.user)
+                .filter(pk__in=Minor.objects.filter(near).values("pk"))
+                .exclude(pk=self.case.minor_id)
+                .order_by("name", "pk")
             )

@@ -241,3 +241,28 @@ def test_the_case_page_shows_sessions_with_notes_to_the_team_and_supervisors(
     html = page.content.decode()
     assert NOTE in html
     assert _url(case) not in html  # the supervisor reads, the team records
+
+
+def test_the_form_offers_the_household_and_the_users_other_cases_only(personas, district, case):
+    from carecircle.people.models import Household
+
+    counselor = personas["counselor"]
+    home = Household.objects.create(area_code=case.minor.area_code)
+    Minor.objects.filter(pk=case.minor_id).update(household=home)
+    case.minor.refresh_from_db()
+    sibling = _create_minor(
+        name="张小红", sex="F", birth_date=case.minor.birth_date, area_code=case.minor.area_code,
+        household=home,
+    )  # fmt: skip
+    stranger = _create_minor(
+        name="李四", sex="M", birth_date=case.minor.birth_date, area_code=case.minor.area_code
+    )
+    other = build_minor_b(district)
+    services.case_open(
+        actor=counselor, minor=other, kind=Kind.COUNSELING, source=Source.WALK_IN,
+        summary="另一名孩子前来咨询", risk=Risk.GREEN,
+    )  # fmt: skip
+    offered = set(SessionForm(user=counselor, case=case).fields["other_minors"].queryset)
+    # The sibling and the child of the counselor's other case, never the whole district.
+    assert offered == {sibling, other}
+    assert stranger not in offered

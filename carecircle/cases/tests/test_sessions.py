@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import ModelMultipleChoiceField
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,7 +263,9 @@ def test_the_form_offers_the_household_and_the_users_other_cases_only(personas, 
         actor=counselor, minor=other, kind=Kind.COUNSELING, source=Source.WALK_IN,
         summary="另一名孩子前来咨询", risk=Risk.GREEN,
     )  # fmt: skip
-    offered = set(SessionForm(user=counselor, case=case).fields["other_minors"].queryset)
+    field = SessionForm(user=counselor, case=case).fields["other_minors"]
+    assert isinstance(field, ModelMultipleChoiceField)
+    offered = set(field.queryset or ())
     # The sibling and the child of the counselor's other case, never the whole district.
     assert offered == {sibling, other}
     assert stranger not in offered

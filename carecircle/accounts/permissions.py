@@ -65,12 +65,12 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import ACCOUNT_ROLES, MinorAccess, Role, ScopeKind, is_role, spec
-from carecircle.regions.codes import prefix_term
+from carecircle.regions.codes import PREFIX_LENGTHS, prefix_term
 from carecircle.regions.models import Division
 
 AnyUser = User | AnonymousUser
@@ -164,6 +164,16 @@ def jurisdiction_q(
 def division_prefixes(user: AnyUser, *, capability: str) -> list[str]:
     """Scope prefixes of the assignments whose role has ``capability`` (a RoleSpec flag)."""
     return [a.scope_prefix for a in assignments(user) if getattr(spec(a.role), capability)]
+
+
+def role_holders(roles: Iterable[str], code: str) -> QuerySet[User]:
+    """Active users holding one of ``roles`` in a division that covers ``code``: who is
+    told or asked to act about something there (alerts, candidates for a task)."""
+    prefixes = [code[:n] for n in PREFIX_LENGTHS.values() if n <= len(code)]
+    assignments = RoleAssignment.objects.active().filter(
+        role__in=list(roles), scope_prefix__in=prefixes, organisation__isnull=True
+    )
+    return User.objects.filter(is_active=True, pk__in=assignments.values("user_id"))
 
 
 def covers(prefixes: Iterable[str], code: str) -> bool:

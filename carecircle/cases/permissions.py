@@ -81,8 +81,10 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(q)
 
 
-def get_case_for_user(user: Any, pk: int) -> Case:
-    found = cases_visible_to(user).filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+def get_case_for_user(user: Any, pk: int, *, related: tuple[str, ...] = ()) -> Case:
+    """The case if ``user`` may read it (with ``related`` joined); else 404, recorded."""
+    rows = cases_visible_to(user).select_related(*related)
+    found = rows.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
     if found is None:
         note_denial(actor=user, object_type="cases.case", object_id=pk, reason="out of scope")
         raise Http404

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
+from carecircle.accounts.permissions import role_holders
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
@@ -46,6 +47,7 @@ from carecircle.cases.models import (
     Status,
 )
 from carecircle.cases.permissions import (
+    SUPERVISOR_ROLES,
     can_open_cases,
     can_work,
     forget_team_access,
@@ -56,7 +58,6 @@ from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
 from carecircle.people.models import Minor
 from carecircle.people.permissions import minors_visible_to
-from carecircle.visits.tasks import covering
 from carecircle.workdays.calendar import end_of_day
 
 MIN_TEXT = 5
@@ -100,9 +101,8 @@ def case_link(case: Case) -> str:
 
 
 def supervisors_of(case: Case) -> list[int]:
-    found = list(covering([Role.CENTER_STAFF], case.area_code).values_list("pk", flat=True))
-    found += list(covering([Role.DISTRICT_ADMIN], case.area_code).values_list("pk", flat=True))
-    return sorted(set(found))
+    """The supervisors over the case's division (``permissions.SUPERVISOR_ROLES``)."""
+    return sorted(role_holders(SUPERVISOR_ROLES, case.area_code).values_list("pk", flat=True))
 
 
 def _event(case: Case, kind: str, actor: Any, text: str = "", **details: Any) -> CaseEvent:

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carecircle.accounts.permissions import role_holders
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
@@ -34,7 +35,6 @@ from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
 from carecircle.tips import clocks, keywords, receipts
 from carecircle.tips.models import Channel, Tip, TipEvent, Trigger, Urgency
-from carecircle.visits.tasks import covering
 
 if TYPE_CHECKING:
     from carecircle.tips.attachments import CleanFile
@@ -128,10 +128,8 @@ def audit(actor: Any, action: str, tip: Tip, **details: Any) -> None:
 
 
 def desk_recipients(area_code: str) -> list[int]:
-    """The desk over the tip's division: centre staff, else district administrators."""
-    found = list(covering([Role.CENTER_STAFF], area_code).values_list("pk", flat=True))
-    found += list(covering([Role.DISTRICT_ADMIN], area_code).values_list("pk", flat=True))
-    return sorted(set(found))
+    """The desk over a division: its centre staff and district administrators."""
+    return sorted(role_holders(DESK, area_code).values_list("pk", flat=True))
 
 
 def tip_link(tip: Tip) -> str:

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carecircle.accounts.permissions import role_holders
 from carecircle.accounts.roles import Role
 from carecircle.notifications.models import Notification
 from carecircle.notifications.outbox import periodic
@@ -34,7 +35,7 @@ from carecircle.notifications.services import notification_send
 from carecircle.people.models import Minor
 from carecircle.visits.due import with_due
 from carecircle.visits.models import VisitNotice
-from carecircle.visits.tasks import covering, link, place
+from carecircle.visits.tasks import link, place
 
 # Ids per query: far below SQLite's limit on query parameters.
 CHUNK = 500
@@ -46,7 +47,7 @@ CHAIN: dict[str, tuple[str, ...]] = {
 
 def _recipients(kind: str, area: str) -> list[int]:
     for role in CHAIN[kind]:
-        found = list(covering([role], area).values_list("pk", flat=True))
+        found = list(role_holders([role], area).values_list("pk", flat=True))
         if found:
             return found
     return []

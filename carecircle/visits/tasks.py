@@ -26,18 +26,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carecircle.accounts.models import RoleAssignment, User
+from carecircle.accounts.permissions import role_holders
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import record_change
 from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
-from carecircle.regions.codes import PREFIX_LENGTHS
 from carecircle.regions.selectors import division_names
 from carecircle.visits import flags as risk
 from carecircle.visits.models import Visit, VisitMinor, VisitTask
@@ -54,20 +52,11 @@ def link(name: str, *args: Any) -> str:
         return ""
 
 
-def covering(roles: Iterable[str], code: str) -> QuerySet[User]:
-    """Active users holding one of ``roles`` in a division that covers ``code``."""
-    prefixes = [code[:n] for n in PREFIX_LENGTHS.values() if n <= len(code)]
-    assignments = RoleAssignment.objects.active().filter(
-        role__in=list(roles), scope_prefix__in=prefixes, organisation__isnull=True
-    )
-    return User.objects.filter(is_active=True, pk__in=assignments.values("user_id"))
-
-
 def responders(roles: Iterable[str], code: str) -> list[int]:
     """Those holding ``roles`` over ``code``; else its district administrators."""
-    found = list(covering(roles, code).values_list("pk", flat=True))
+    found = list(role_holders(roles, code).values_list("pk", flat=True))
     if not found:
-        found = list(covering([Role.DISTRICT_ADMIN], code).values_list("pk", flat=True))
+        found = list(role_holders([Role.DISTRICT_ADMIN], code).values_list("pk", flat=True))
     return found
 
 

@@ -162,10 +162,14 @@ def _forms(user: Any, case: Case, works: bool, open_tasks: bool) -> list[dict[st
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     require_reader(user)
-    case = get_case_for_user(user, pk)
-    case = Case.objects.select_related(
-        "minor", "opened_by", "closure_requested_by", "closed_by", "source_tip", "source_visit"
-    ).get(pk=case.pk)
+    case = get_case_for_user(
+        user,
+        pk,
+        related=(
+            "minor", "opened_by", "closure_requested_by", "closed_by", "source_tip",
+            "source_visit",
+        ),
+    )  # fmt: skip
     works = can_work(user, case)
     tasks = list(tasks_of(case))
     open_tasks = [t for t in tasks if t.status == CaseTask.Status.OPEN]

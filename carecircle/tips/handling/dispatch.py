@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
 from carecircle.accounts.models import Organisation, RoleAssignment, User
+from carecircle.accounts.permissions import role_holders
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.notifications.models import Notification
@@ -42,7 +43,6 @@ from carecircle.tips.permissions import (
     live_dispatch_for,
 )
 from carecircle.tips.services import audit, event, notify_desk, tip_link
-from carecircle.visits.tasks import covering
 
 
 def dispatch_organisations(actor: Any, tip: Tip) -> Any:
@@ -82,7 +82,9 @@ def _dispatch_recipients(dispatch: Dispatch) -> list[int]:
                 "pk", flat=True
             )
         )
-    return list(covering([Role.CHILD_SUPERVISOR], dispatch.area_code).values_list("pk", flat=True))
+    return list(
+        role_holders([Role.CHILD_SUPERVISOR], dispatch.area_code).values_list("pk", flat=True)
+    )
 
 
 def _create_dispatch(
@@ -130,21 +132,29 @@ def _create_dispatch(
     return dispatch
 
 
-def _withdraw(actor: User, tip: Tip, live: Dispatch, reason: str) -> None:
-    live.status = Dispatch.Status.WITHDRAWN
-    live.answer = reason
-    live.answered_at = timezone.now()
-    live.save(update_fields=["status", "answer", "answered_at"])
+def _hand_back(actor: User, tip: Tip, dispatch: Dispatch, reason: str, *, status: str) -> None:
+    """The dispatch ends with a reason (sent back by the agency, or withdrawn by the
+    desk) and the report is the desk's again."""
+    dispatch.status = status
+    dispatch.answer = reason
+    dispatch.answered_at = timezone.now()
+    dispatch.save(update_fields=["status", "answer", "answered_at"])
     tip.status = Status.ACKNOWLEDGED
     save_fields(tip, "status")
+    withdrawn = status == Dispatch.Status.WITHDRAWN
     event(
         tip,
         TipEvent.Kind.DISPATCH_RETURNED,
         actor=actor,
         text=reason,
-        details={"dispatch": live.pk, "withdrawn": True},
+        details={"dispatch": dispatch.pk, **({"withdrawn": True} if withdrawn else {})},
     )
-    audit(actor, AuditEvent.Action.UPDATE, tip, step="withdraw", dispatch=live.pk)
+    step = "withdraw" if withdrawn else "dispatch_return"
+    audit(actor, AuditEvent.Action.UPDATE, tip, step=step, dispatch=dispatch.pk)
+
+
+def _withdraw(actor: User, tip: Tip, live: Dispatch, reason: str) -> None:
+    _hand_back(actor, tip, live, reason, status=Dispatch.Status.WITHDRAWN)
     notification_send(
         recipients=_dispatch_recipients(live),
         title=_("A report dispatched to you was withdrawn"),
@@ -254,21 +264,7 @@ def tip_dispatch_return(*, actor: User, tip: Tip, reason: str) -> Dispatch:
     """退单: the agency sends the report back, with a reason; the desk re-dispatches."""
     tip = lock(tip)
     dispatch = _answering(actor, tip)
-    reason = clean_reason(reason)
-    dispatch.status = Dispatch.Status.RETURNED
-    dispatch.answer = reason
-    dispatch.answered_at = timezone.now()
-    dispatch.save(update_fields=["status", "answer", "answered_at"])
-    tip.status = Status.ACKNOWLEDGED
-    save_fields(tip, "status")
-    event(
-        tip,
-        TipEvent.Kind.DISPATCH_RETURNED,
-        actor=actor,
-        text=reason,
-        details={"dispatch": dispatch.pk},
-    )
-    audit(actor, AuditEvent.Action.UPDATE, tip, step="dispatch_return", dispatch=dispatch.pk)
+    _hand_back(actor, tip, dispatch, clean_reason(reason), status=Dispatch.Status.RETURNED)
     notify_desk(tip, _("A dispatched report was sent back"))
     return dispatch
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carecircle.accounts.models import User
+from carecircle.accounts.permissions import role_holders
 from carecircle.audit.models import AuditEvent
 from carecircle.notifications.models import Notification
 from carecircle.notifications.services import notification_send
@@ -34,7 +35,6 @@ from carecircle.tips.permissions import (
     HANDLER_ROLES,
 )
 from carecircle.tips.services import audit, event, notify_desk, tip_link
-from carecircle.visits.tasks import covering
 
 
 @transaction.atomic
@@ -74,7 +74,7 @@ def tip_record_contact(*, actor: User, tip: Tip, note: str = "") -> Tip:
 
 def handler_candidates(tip: Tip) -> Any:
     """Active users holding a handler role over the tip's division."""
-    return covering(sorted(HANDLER_ROLES), tip.area_code).order_by("full_name", "pk")
+    return role_holders(sorted(HANDLER_ROLES), tip.area_code).order_by("full_name", "pk")
 
 
 @transaction.atomic

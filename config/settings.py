@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "carecircle.workdays",
     "carecircle.tips",
     "carecircle.cases",
+    "carecircle.counseling",
     "carecircle.stats",
 ]
 
@@ -449,3 +450,8 @@ CARECIRCLE_TIP_VIDEO_MAX_BYTES = envint("CARECIRCLE_TIP_VIDEO_MAX_BYTES", 30 * 1
 # Cases (issue 7): hours a red-critical case has for its safety plan and the record
 # that the guardian was told, before the supervisors are alerted.
 CARECIRCLE_CASE_CRISIS_HOURS = envint("CARECIRCLE_CASE_CRISIS_HOURS", 24)
+# Hours a red-critical case has to refer the child to a hospital (DOMAIN.md §9.3),
+# and hours a receiving organisation has to accept or decline a referral, before
+# the escalation.
+CARECIRCLE_CASE_CRISIS_REFERRAL_HOURS = envint("CARECIRCLE_CASE_CRISIS_REFERRAL_HOURS", 48)
+CARECIRCLE_REFERRAL_ACCEPT_HOURS = envint("CARECIRCLE_REFERRAL_ACCEPT_HOURS", 48)

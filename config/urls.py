@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from carecircle.accounts import api as accounts_api
 from carecircle.cases import api_urls as cases_api_urls
+from carecircle.cases.referrals import api_urls as referrals_api_urls
 from carecircle.people import api as people_api
 from carecircle.people import import_api as people_import_api
 from carecircle.screening import api as screening_api
@@ -27,6 +28,7 @@ api_v1 = [
     *visits_api_urls.urlpatterns,
     *tips_api_urls.urlpatterns,
     *cases_api_urls.urlpatterns,
+    *referrals_api_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a separate file, so the strict CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -48,7 +50,10 @@ urlpatterns = [
     path("report/", include("carecircle.tips.public_urls")),
     path("tips/new/", include("carecircle.tips.intake_urls")),
     path("tips/", include("carecircle.tips.urls")),
+    path("cases/dashboard/", include("carecircle.cases.dashboards.urls")),
     path("cases/", include("carecircle.cases.urls")),
+    path("referrals/", include("carecircle.cases.referrals.urls")),
+    path("counseling/", include("carecircle.counseling.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -357,6 +357,24 @@ class Session(models.Model):
     )
     mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices)
     place = models.CharField(_("room or place"), max_length=200, blank=True)
+    # Where a session in a counseling room was held, and the rota slot it was booked
+    # into (issue 7 item 4); a phone or home session has neither.
+    room = models.ForeignKey(
+        "counseling.Room",
+        verbose_name=_("counseling room"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
+    appointment = models.OneToOneField(
+        "counseling.Appointment",
+        verbose_name=_("appointment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="session",
+    )
     minors = models.ManyToManyField(
         Minor,
         verbose_name=_("children attending"),
@@ -377,6 +395,10 @@ class Session(models.Model):
         verbose_name = _("counseling session")
         verbose_name_plural = _("counseling sessions")
         ordering = ["-held_at", "-pk"]
+        indexes = [
+            models.Index(fields=["counselor", "held_at"], name="case_session_counselor"),
+            models.Index(fields=["room", "held_at"], name="case_session_room"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=480),
@@ -408,3 +430,155 @@ class SessionAttendee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}/{self.minor_id}"
+
+
+class Referral(models.Model):
+    """A case's child referred to another organisation (issue 7 item 5).
+
+    What is shared is the minimum the receiver needs (``shared``: a snapshot, taken
+    when sent, of the items ``referrals.SHAREABLE`` allows for the receiver's kind of
+    organisation, encrypted). The receiver's users read the snapshot and the reason,
+    never the child's record. The legal basis is recorded and checked on the server:
+    guardian consent (with who consented and when), the child's own consent (14 and
+    over), a statutory duty, or an emergency to life or health; anything else is an
+    override, which needs the permission and a reason.
+
+    Only a hospital's feedback carries a diagnosis (DOMAIN.md §5.5).
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", pgettext_lazy("referral state", "Awaiting acceptance")
+        ACCEPTED = "accepted", pgettext_lazy("referral state", "Accepted")
+        DECLINED = "declined", pgettext_lazy("referral state", "Declined")
+        CLOSED = "closed", pgettext_lazy("referral state", "Closed")
+        WITHDRAWN = "withdrawn", pgettext_lazy("referral state", "Withdrawn")
+
+    class Basis(models.TextChoices):
+        GUARDIAN_CONSENT = "guardian_consent", _("Guardian's consent")
+        CHILD_CONSENT = "child_consent", _("The child's own consent (14 and over)")
+        STATUTORY_DUTY = "statutory_duty", _("A statutory duty (PIPL art. 13(3))")
+        VITAL_INTEREST = "vital_interest", _(
+            "An emergency to the child's life or health (PIPL art. 13(4))"
+        )
+        OVERRIDE = "override", _("Override without consent, with a reason")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    # The case's child, kept here so the receiver's lists and the child's timeline do
+    # not join through the case.
+    minor = models.ForeignKey(
+        Minor, verbose_name=_("child"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    to_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("referred to"),
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+    )
+    reason = EncryptedTextField(_("why, and what is asked"))
+    shared_items = models.JSONField(_("items shared"), default=list)
+    shared = EncryptedTextField(_("what was shared"))
+    basis = models.CharField(_("legal basis"), max_length=20, choices=Basis.choices)
+    consent_by = EncryptedTextField(_("who consented"), blank=True)
+    consent_on = models.DateField(_("consent given on"), null=True, blank=True)
+    override_reason = EncryptedTextField(_("why consent was overridden"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SENT
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+    accept_due_at = models.DateTimeField(_("to be accepted by"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted or declined by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("accepted or declined at"), null=True, blank=True)
+    decline_reason = EncryptedTextField(_("why it was declined"), blank=True)
+    feedback = EncryptedTextField(_("treatment or intervention"), blank=True)
+    diagnosis = EncryptedTextField(_("diagnosis"), blank=True)
+    feedback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("feedback by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    feedback_at = models.DateTimeField(_("feedback at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    AUDIT_VALUE_FIELDS = ("status", "basis", "to_organisation")
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            # One live referral of a case to one organisation at a time.
+            models.UniqueConstraint(
+                fields=["case", "to_organisation"],
+                condition=Q(status__in=("sent", "accepted")),
+                name="referral_one_live_per_org",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["to_organisation", "status"], name="referral_inbox"),
+            models.Index(fields=["status", "accept_due_at"], name="referral_clock"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"R{self.sent_at:%Y%m%d}-{self.pk:05d}" if self.pk else ""
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in (self.Status.SENT, self.Status.ACCEPTED)
+
+
+class ReferralEvent(models.Model):
+    """One step of a referral, seen by both sides."""
+
+    referral = models.ForeignKey(
+        Referral, verbose_name=_("referral"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    text = EncryptedTextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("referral event")
+        verbose_name_plural = _("referral events")
+        ordering = ["referral_id", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.kind}"

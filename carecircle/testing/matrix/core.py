@@ -307,3 +307,7 @@ SEEN["case"] = {
     (R.COUNSELOR, "A"): frozenset({"case_a"}),
     (R.COUNSELOR, "B"): frozenset({"case_c"}),
 }
+
+# Counseling rooms, rotas and appointments (issue 7 item 4).
+
+# Referrals (issue 7 item 5).

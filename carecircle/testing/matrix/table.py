@@ -32,6 +32,9 @@ from carecircle.testing.matrix.core import (
     Route,
     to,
 )
+from carecircle.testing.matrix.counseling import COUNSELING_ROUTES
+from carecircle.testing.matrix.dashboards import DASHBOARD_ROUTES
+from carecircle.testing.matrix.referrals import REFERRAL_ROUTES
 from carecircle.testing.matrix.tips_intake import TIPS_INTAKE_ROUTES
 from carecircle.testing.matrix.tips_public import TIPS_PUBLIC_ROUTES
 from carecircle.testing.matrix.tips_staff import TIPS_STAFF_ROUTES
@@ -462,3 +465,6 @@ TABLE.update(TIPS_STAFF_ROUTES)
 TABLE.update(TIPS_INTAKE_ROUTES)
 TABLE.update(CASE_ROUTES)
 TABLE.update(CASE_API_ROUTES)
+TABLE.update(COUNSELING_ROUTES)
+TABLE.update(REFERRAL_ROUTES)
+TABLE.update(DASHBOARD_ROUTES)

@@ -17,6 +17,8 @@ from carecircle.testing.matrix.core import (
     REGISTRY_KINDS,
     R,
 )
+from carecircle.testing.matrix.counseling import build_counseling
+from carecircle.testing.matrix.referrals import build_referrals
 from carecircle.testing.matrix.tips_staff import build_tips
 from carecircle.testing.matrix.visits import build_visits
 
@@ -134,6 +136,8 @@ def build_world() -> World:
     registry.update(build_visits(minors, personas, other_personas))
     registry.update(build_tips(district, personas, other_personas, organisations["org_c"]))
     registry.update(build_cases(minors, personas, other_personas))
+    registry.update(build_counseling(minors, personas, other_personas, registry))
+    registry.update(build_referrals(minors, personas, other_personas, registry))
     return World(
         personas=personas,
         other_personas=other_personas,

@@ -457,8 +457,9 @@ class Referral(models.Model):
         GUARDIAN_CONSENT = "guardian_consent", _("Guardian's consent")
         CHILD_CONSENT = "child_consent", _("The child's own consent (14 and over)")
         STATUTORY_DUTY = "statutory_duty", _("A statutory duty (PIPL art. 13(3))")
-        VITAL_INTEREST = "vital_interest", _(
-            "An emergency to the child's life or health (PIPL art. 13(4))"
+        VITAL_INTEREST = (
+            "vital_interest",
+            _("An emergency to the child's life or health (PIPL art. 13(4))"),
         )
         OVERRIDE = "override", _("Override without consent, with a reason")
 

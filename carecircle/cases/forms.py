@@ -25,6 +25,9 @@ from carecircle.cases.models import (
     Status,
 )
 from carecircle.cases.selectors import ALL, CLOSED, OPEN, member_candidates
+from carecircle.counseling.forms import AppointmentChoiceField, live_appointments_of
+from carecircle.counseling.models import Appointment, Room
+from carecircle.counseling.permissions import rooms_visible_to
 from carecircle.people.models import Minor
 from carecircle.people.permissions import minors_visible_to
 
@@ -201,6 +204,15 @@ class SessionForm(CaseForm):
     counselor = UserChoiceField(label=_("Counselor"), queryset=User.objects.none())
     mode = forms.ChoiceField(label=_("Mode"), choices=Session.Mode.choices)
     place = forms.CharField(label=_("Room or place"), required=False, max_length=200)
+    room = forms.ModelChoiceField(
+        label=_("Counseling room"), required=False, queryset=Room.objects.none()
+    )
+    appointment = AppointmentChoiceField(
+        label=_("Appointment"),
+        required=False,
+        queryset=Appointment.objects.none(),
+        help_text=_("The booked slot the session was held in; it is then marked held."),
+    )
     other_minors = MinorChoiceField(
         label=_("Other children attending"),
         required=False,
@@ -237,3 +249,7 @@ class SessionForm(CaseForm):
                 .exclude(pk=self.case.minor_id)
                 .order_by("name", "pk")
             )
+            room = cast(forms.ModelChoiceField, self.fields["room"])
+            room.queryset = rooms_visible_to(self.user).filter(is_active=True).order_by("name")
+            slot = cast(forms.ModelChoiceField, self.fields["appointment"])
+            slot.queryset = live_appointments_of(self.case)

@@ -16,7 +16,11 @@ The rules:
 - the counselor who held it is on the team;
 - the case's child always attends; other children (a family or group session) are
   children the recorder may read, and an individual session has none;
-- nothing here records a diagnosis (DOMAIN.md §5.5).
+- nothing here records a diagnosis (DOMAIN.md §5.5);
+- a session held in a counseling room names it (a room the recorder sees); one held
+  in a booked rota slot names the appointment, which must be the case's, booked and
+  begun: the session takes the appointment's room and marks it held. An appointment
+  has one session at most (the one-to-one backs it when two recordings race).
 
 Audit: one record per attending child (``minor_id`` is that child), so a child's
 access history shows the session.
@@ -29,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +41,8 @@ from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.cases.models import Case, CaseEvent, Session, SessionAttendee
 from carecircle.cases.permissions import is_member
+from carecircle.counseling.models import Appointment, Room
+from carecircle.counseling.permissions import can_see
 from carecircle.people.models import Minor
 from carecircle.people.permissions import minors_visible_to
 from carecircle.people.timeline import day_start
@@ -83,6 +89,34 @@ def _check(
         raise ValidationError(errors)
 
 
+def _slot(actor: Any, case: Case, appointment: Appointment | None) -> Appointment | None:
+    """The appointment locked and checked, or None."""
+    if appointment is None:
+        return None
+    locked = (
+        Appointment.objects.select_for_update()
+        .select_related("shift__room")
+        .filter(pk=appointment.pk)
+        .first()
+    )
+    if locked is None or locked.case_id != case.pk:
+        raise ValidationError({"appointment": _("Choose an appointment of this case.")})
+    if (
+        locked.status == Appointment.Status.HELD
+        or Session.objects.filter(appointment=locked).exists()
+    ):
+        raise ValidationError(
+            {"appointment": _("A session is already recorded for this appointment.")}
+        )
+    if locked.status != Appointment.Status.BOOKED:
+        raise ValidationError(
+            {"appointment": _("This appointment was cancelled or the child did not come.")}
+        )
+    if locked.starts_at > timezone.now():
+        raise ValidationError({"appointment": _("The appointment has not begun yet.")})
+    return locked
+
+
 @transaction.atomic
 def session_record(
     *,
@@ -97,6 +131,8 @@ def session_record(
     other_minors: Iterable[Minor] = (),
     other_attendees: str = "",
     notes: str = "",
+    room: Room | None = None,
+    appointment: Appointment | None = None,
 ) -> Session:
     """Record a session held on the case; the case's child is always an attendee."""
     if not is_member(actor, case):
@@ -115,18 +151,42 @@ def session_record(
         mode=mode,
         others=others,
     )
-    session = Session.objects.create(
-        case=case,
-        kind=kind,
-        held_at=held_at,
-        duration_minutes=int(duration_minutes),
-        counselor=counselor,
-        mode=mode,
-        place=(place or "").strip(),
-        other_attendees=(other_attendees or "").strip(),
-        notes=(notes or "").strip(),
-        recorded_by=actor,
-    )
+    slot = _slot(actor, case, appointment)
+    if slot is not None:
+        room = slot.shift.room
+    elif room is not None and not can_see(actor, room):
+        raise ValidationError({"room": _("Choose a counseling room you see.")})
+    try:
+        with transaction.atomic():
+            session = Session.objects.create(
+                case=case,
+                kind=kind,
+                held_at=held_at,
+                duration_minutes=int(duration_minutes),
+                counselor=counselor,
+                mode=mode,
+                place=(place or "").strip(),
+                room=room,
+                appointment=slot,
+                other_attendees=(other_attendees or "").strip(),
+                notes=(notes or "").strip(),
+                recorded_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"appointment": _("A session is already recorded for this appointment.")}
+        ) from None
+    if slot is not None:
+        slot.status = Appointment.Status.HELD
+        slot.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            object_type="counseling.appointment",
+            object_id=slot.pk,
+            minor_id=case.minor_id,
+            details={"case": case.pk, "status": "held", "session": session.pk},
+        )
     attending = [case.minor_id, *(m.pk for m in others)]
     SessionAttendee.objects.bulk_create(
         [SessionAttendee(session=session, minor_id=pk) for pk in attending]
@@ -141,6 +201,8 @@ def session_record(
             "mode": mode,
             "minutes": int(duration_minutes),
             "children": len(attending),
+            "room": room.pk if room else None,
+            "appointment": slot.pk if slot else None,
         },
     )
     for minor_id in attending:

@@ -18,6 +18,8 @@ from carecircle.cases.forms import SessionForm
 from carecircle.cases.models import Case, CaseEvent, Kind, Risk, Session, Source
 from carecircle.cases.sessions import session_record
 from carecircle.cases.tests.test_services import closed
+from carecircle.counseling import services as counseling
+from carecircle.counseling.models import Appointment, Room, Shift
 from carecircle.people.models import Minor
 from carecircle.testing.fixtures import _create_minor, build_minor_b
 
@@ -269,3 +271,121 @@ def test_the_form_offers_the_household_and_the_users_other_cases_only(personas, 
     # The sibling and the child of the counselor's other case, never the whole district.
     assert offered == {sibling, other}
     assert stranger not in offered
+
+
+# The room and the rota slot (issue 7 item 4) -----------------------------------------
+
+
+@pytest.fixture
+def room(personas: dict[str, Any], district: dict[str, Any]) -> Room:
+    return counseling.room_add(
+        actor=personas["center_staff"],
+        name="心理辅导室",
+        kind=Room.Kind.SCHOOL,
+        organisation=district["orgs"]["school_A"],
+    )
+
+
+def _booked(personas: dict[str, Any], room: Room, case: Case, *, begun: bool = True) -> Any:
+    """An appointment of the case in a slot that began five minutes ago (or starts in
+    an hour). Shifts already begun are not put on the rota through the service."""
+    start = timezone.now().replace(second=0, microsecond=0) + (
+        timedelta(minutes=-5) if begun else timedelta(hours=1)
+    )
+    shift = Shift.objects.create(
+        room=room,
+        counselor=personas["counselor"],
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        slot_minutes=50,
+        created_by=personas["center_staff"],
+    )
+    return counseling.appointment_book(
+        actor=personas["counselor"], shift=shift, case=case, starts_at=start
+    )
+
+
+def test_a_session_in_a_slot_takes_its_room_and_marks_it_held(personas, room, case):
+    appointment = _booked(personas, room, case)
+    session = _record(personas["counselor"], case, appointment=appointment)
+    assert session.room == room
+    assert session.appointment == appointment
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.HELD
+    event = CaseEvent.objects.get(case=case, kind="session")
+    assert event.details["appointment"] == appointment.pk
+    assert AuditEvent.objects.filter(
+        object_type="counseling.appointment", object_id=str(appointment.pk), details__status="held"
+    ).exists()
+
+
+def test_a_slot_has_one_session_at_most(personas, room, case, english):
+    appointment = _booked(personas, room, case)
+    _record(personas["counselor"], case, appointment=appointment)
+    with pytest.raises(ValidationError) as caught:
+        _record(personas["counselor"], case, appointment=appointment)
+    assert "already recorded" in " ".join(caught.value.message_dict["appointment"])
+    assert Session.objects.count() == 1
+
+
+def test_a_race_for_the_slot_is_caught_by_the_one_to_one(
+    personas, room, case, english, monkeypatch
+):
+    appointment = _booked(personas, room, case)
+    first = _record(personas["counselor"], case, appointment=appointment)
+    # The second recording checked the slot before the first one's row was written.
+    Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.BOOKED)
+    monkeypatch.setattr(
+        "carecircle.cases.sessions.Session.objects.filter",
+        lambda **kw: Session.objects.none(),
+    )
+    with pytest.raises(ValidationError) as caught:
+        _record(personas["counselor"], case, appointment=appointment)
+    assert "appointment" in caught.value.message_dict
+    assert list(Session.objects.all()) == [first]
+
+
+def test_a_slot_not_begun_cancelled_or_of_another_case_takes_no_session(
+    personas, room, case, minor_b, english
+):
+    later = _booked(personas, room, case, begun=False)
+    with pytest.raises(ValidationError) as caught:
+        _record(personas["counselor"], case, appointment=later)
+    assert "appointment" in caught.value.message_dict
+    counseling.appointment_cancel(actor=personas["counselor"], appointment=later, reason="改约")
+    with pytest.raises(ValidationError):
+        _record(personas["counselor"], case, appointment=later)
+    other = services.case_open(
+        actor=personas["counselor"], minor=minor_b, kind=Kind.COUNSELING,
+        source=Source.WALK_IN, summary="另一名孩子前来咨询", risk=Risk.GREEN,
+    )  # fmt: skip
+    theirs = _booked(personas, room, other)
+    with pytest.raises(ValidationError):
+        _record(personas["counselor"], case, appointment=theirs)
+    assert not Session.objects.exists()
+    theirs.refresh_from_db()
+    assert theirs.status == Appointment.Status.BOOKED
+
+
+def test_a_room_must_be_one_the_recorder_sees(personas, other_personas, case, english):
+    from carecircle.accounts.models import Organisation
+    from carecircle.regions.models import Division
+
+    school_c = Organisation.objects.create(
+        name="C-school", kind="school", division=Division.objects.get(prefix="431102001")
+    )
+    far = counseling.room_add(
+        actor=other_personas["center_staff"], name="远处的咨询室", kind="school",
+        organisation=school_c,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as caught:
+        _record(personas["counselor"], case, room=far)
+    assert "room" in caught.value.message_dict
+    assert not Session.objects.exists()
+
+
+def test_the_form_offers_the_rooms_the_user_sees_and_the_cases_booked_slots(personas, room, case):
+    appointment = _booked(personas, room, case)
+    form = SessionForm(user=personas["counselor"], case=case)
+    assert list(form.fields["room"].queryset) == [room]  # type: ignore[attr-defined]
+    assert list(form.fields["appointment"].queryset) == [appointment]  # type: ignore[attr-defined]

@@ -208,6 +208,9 @@ def demo_seed(
         from carecircle.cases.demo import cases_demo_seed
 
         opened = cases_demo_seed(users=users, village=DEMO_VILLAGE, today=today)
+        from carecircle.counseling.demo import counseling_demo_seed
+
+        counseling_demo_seed(users=users, orgs=orgs)
     return DemoSummary(
         divisions=division_count,
         organisations=len(orgs),

@@ -8,7 +8,11 @@
 - a counseling case of last term, closed by the centre with approval after its
   review;
 - a crisis: a child at red-critical, with the safety plan written, the guardian told
-  and the daily follow-up running (yesterday's done, today's waiting).
+  and the daily follow-up running (yesterday's done, today's waiting); the child is
+  referred to 永州市第三人民医院, whose clinician accepted and gave feedback;
+- the legal-aid case's child, when a report of harm opened it, reported to the
+  police (a statutory duty), otherwise the crisis child's school asked to watch over
+  the child; that referral still awaits acceptance.
 
 Everything goes through the services, as the pages would; the closed case's history
 is then moved back to when it happened, intervals kept.
@@ -21,9 +25,19 @@ from typing import Any
 
 from django.db.models import F
 
-from carecircle.accounts.models import User
+from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.cases import services
-from carecircle.cases.models import Case, CaseEvent, CaseTask, Kind, Risk, Source, Status
+from carecircle.cases.models import (
+    Case,
+    CaseEvent,
+    CaseTask,
+    Kind,
+    Referral,
+    Risk,
+    Source,
+    Status,
+)
+from carecircle.cases.referrals import services as referrals
 from carecircle.people.models import Minor
 from carecircle.screening.models import KeyTarget
 from carecircle.tips.models import Channel, Tip, TipMinor
@@ -198,12 +212,65 @@ def _crisis(users: dict[str, User], minor: Minor) -> Case:
     return case
 
 
+def _organisation_of(user: User) -> Organisation | None:
+    held = RoleAssignment.objects.active().filter(user=user, organisation__isnull=False).first()
+    return held.organisation if held else None
+
+
+def _referrals(users: dict[str, User], legal: Case | None, crisis: Case | None) -> None:
+    """The crisis case referred to the hospital, accepted, with its feedback; one
+    more referral, to the police or a school, awaiting acceptance."""
+    clinician = users["hospital_clinician"]
+    hospital = _organisation_of(clinician)
+    if crisis is not None and hospital is not None:
+        referral = referrals.referral_send(
+            actor=users["counselor"],
+            case=crisis,
+            to_organisation=hospital,
+            reason="孩子有明确轻生计划，已落实家长陪护；请精神科评估并给出诊疗意见。",
+            shared_items=["name", "sex", "birth_year", "guardian_contact", "risk"],
+            basis=Referral.Basis.VITAL_INTEREST,
+        )
+        referrals.referral_accept(actor=clinician, referral=referral)
+        referrals.referral_feedback(
+            actor=clinician,
+            referral=referral,
+            feedback="门诊评估后收入儿少心理科住院观察一周，药物治疗并每周心理治疗；出院后门诊随访。",
+            diagnosis="中度抑郁发作（ICD-10 F32.1）",
+        )
+    police = _organisation_of(users["agency_officer"])
+    if legal is not None and legal.source == Source.TIP and police is not None:
+        referrals.referral_send(
+            actor=users["social_worker"],
+            case=legal,
+            to_organisation=police,
+            reason="强制报告反映孩子遭受监护人殴打，请依法调查处置并告知处理结果。",
+            shared_items=["name", "sex", "birth_year", "guardian_contact", "case_facts"],
+            basis=Referral.Basis.STATUTORY_DUTY,
+        )
+    elif crisis is not None and (school := crisis.minor.school) is not None:
+        referrals.referral_send(
+            actor=users["counselor"],
+            case=crisis,
+            to_organisation=school,
+            reason="请班主任每日留意孩子到校和情绪情况，发现异常立即联系中心。",
+            shared_items=["name", "school_class"],
+            basis=Referral.Basis.STATUTORY_DUTY,
+        )
+
+
 def cases_demo_seed(*, users: dict[str, User], village: str, today: date) -> int:
     """The demo's cases; the number made."""
-    made = [_from_key_target(users, today), _from_report_or_walk_in(users, village, today)]
+    target = _from_key_target(users, today)
+    legal = _from_report_or_walk_in(users, village, today)
+    made = [target, legal]
     spare = list(
         Minor.objects.filter(area_code=village).exclude(cases__isnull=False).order_by("pk")[:2]
     )
+    crisis = None
     if len(spare) == 2:
-        made += [_closed(users, spare[0], today), _crisis(users, spare[1])]
+        made.append(_closed(users, spare[0], today))
+        crisis = _crisis(users, spare[1])
+        made.append(crisis)
+    _referrals(users, legal, crisis)
     return sum(case is not None for case in made)

@@ -212,3 +212,125 @@ def test_the_periodic_job_runs_the_escalation(personas: Any, minor_a: Minor) -> 
     CaseTask.objects.filter(case=case).update(due_at=timezone.now() - timedelta(minutes=1))
     PERIODIC["cases.escalate"].run()
     assert CaseTask.objects.get(case=case).escalated_at is not None
+
+
+# --- The referrals' clocks (issue 7 items 3 and 5) -------------------------------------
+
+
+def _refer(actor: Any, case: Case, organisation: Any) -> Any:
+    from carecircle.cases.referrals.services import referral_send
+
+    return referral_send(
+        actor=actor,
+        case=case,
+        to_organisation=organisation,
+        reason="请评估孩子的精神状况并给出处置意见",
+        shared_items=["name"],
+        basis="vital_interest",
+    )
+
+
+def test_the_referral_job_is_registered() -> None:
+    assert "cases.referral_escalate" in PERIODIC
+
+
+def test_a_referral_not_accepted_in_time_is_escalated_once(
+    personas: Any, minor_a: Minor, district: Any, settings: Any
+) -> None:
+    from carecircle.cases.jobs import referral_escalate_run
+    from carecircle.cases.models import Referral
+
+    counselor = personas["counselor"]
+    case = open_case(counselor, minor_a, risk=Risk.RED, kind=Kind.COUNSELING)
+    referral = _refer(counselor, case, district["orgs"]["hospital_A"])
+    hours = settings.CARECIRCLE_REFERRAL_ACCEPT_HOURS
+    assert referral_escalate_run(now=timezone.now() + timedelta(hours=hours - 1)) == 0
+    later = timezone.now() + timedelta(hours=hours + 1)
+    assert referral_escalate_run(now=later) == 1
+    [message] = escalations(f"cases.referral_escalate:{referral.pk}")
+    assert set(message.payload["recipients"]) == {
+        counselor.pk,
+        personas["center_staff"].pk,
+        personas["district_admin"].pk,
+        personas["hospital_clinician"].pk,
+    }
+    assert referral.number in message.payload["title"]
+    assert minor_a.name not in str(message.payload)
+    referral.refresh_from_db()
+    assert referral.escalated_at is not None
+    assert referral.events.filter(kind="escalated").count() == 1
+    assert referral_escalate_run(now=later + timedelta(days=1)) == 0
+    assert Referral.objects.filter(escalated_at__isnull=False).count() == 1
+
+
+def test_an_accepted_referral_is_not_escalated(
+    personas: Any, minor_a: Minor, district: Any
+) -> None:
+    from carecircle.cases.jobs import referral_escalate_run
+    from carecircle.cases.referrals.services import referral_accept
+
+    counselor = personas["counselor"]
+    case = open_case(counselor, minor_a, risk=Risk.RED, kind=Kind.COUNSELING)
+    referral = _refer(counselor, case, district["orgs"]["hospital_A"])
+    referral_accept(actor=personas["hospital_clinician"], referral=referral)
+    assert referral_escalate_run(now=timezone.now() + timedelta(days=5)) == 0
+
+
+def test_a_crisis_without_a_hospital_referral_is_escalated_once_per_crisis(
+    personas: Any, minor_a: Minor, settings: Any
+) -> None:
+    from carecircle.cases.jobs import referral_escalate_run
+
+    counselor = personas["counselor"]
+    case = open_case(counselor, minor_a)
+    hours = settings.CARECIRCLE_CASE_CRISIS_REFERRAL_HOURS
+    assert referral_escalate_run(now=timezone.now() + timedelta(hours=hours - 1)) == 0
+    later = timezone.now() + timedelta(hours=hours + 1)
+    assert referral_escalate_run(now=later) == 1
+    [message] = escalations(f"cases.referral_escalate:{case.pk}:hospital:")
+    assert set(message.payload["recipients"]) == {
+        counselor.pk,
+        personas["center_staff"].pk,
+        personas["district_admin"].pk,
+    }
+    assert message.payload["level"] == "urgent"
+    assert minor_a.name not in str(message.payload)
+    assert referral_escalate_run(now=later + timedelta(days=1)) == 0
+    assert (
+        CaseEvent.objects.filter(case=case, kind="escalated", details__clock="hospital").count()
+        == 1
+    )
+    # A new crisis starts a new clock.
+    services.case_set_risk(actor=counselor, case=case, risk=Risk.RED, reasons="情绪有所平稳")
+    services.case_set_risk(
+        actor=counselor, case=case, risk=Risk.RED_CRITICAL, reasons="再次出现自伤行为"
+    )
+    assert referral_escalate_run(now=later + timedelta(days=3)) == 1
+
+
+def test_a_crisis_referred_to_a_hospital_in_time_is_not_escalated(
+    personas: Any, minor_a: Minor, district: Any
+) -> None:
+    from carecircle.cases.jobs import referral_escalate_run
+    from carecircle.cases.referrals.services import referral_accept
+
+    counselor = personas["counselor"]
+    case = open_case(counselor, minor_a)
+    referral = _refer(counselor, case, district["orgs"]["hospital_A"])
+    referral_accept(actor=personas["hospital_clinician"], referral=referral)
+    assert referral_escalate_run(now=timezone.now() + timedelta(days=5)) == 0
+
+
+def test_a_declined_hospital_referral_does_not_count(
+    personas: Any, minor_a: Minor, district: Any, settings: Any
+) -> None:
+    from carecircle.cases.jobs import referral_escalate_run
+    from carecircle.cases.referrals.services import referral_decline
+
+    counselor = personas["counselor"]
+    case = open_case(counselor, minor_a)
+    referral = _refer(counselor, case, district["orgs"]["hospital_A"])
+    referral_decline(actor=personas["hospital_clinician"], referral=referral, reason="没有床位了")
+    hours = settings.CARECIRCLE_CASE_CRISIS_REFERRAL_HOURS
+    assert referral_escalate_run(now=timezone.now() + timedelta(hours=hours + 1)) == 1
+    assert escalations(f"cases.referral_escalate:{case.pk}:hospital:")

@@ -29,6 +29,7 @@ from carecircle.cases.permissions import (
     require_reader,
     supervises,
 )
+from carecircle.cases.referrals.selectors import case_panel as referral_panel
 from carecircle.cases.selectors import STEPS, tasks_of, team_of
 from carecircle.cases.services import SUPERVISOR, TEAM, TRANSITIONS
 from carecircle.cases.sessions import sessions_of
@@ -194,5 +195,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forms": _forms(user, case, works, bool(open_tasks)),
         "reads_notes": works,
         "sessions": sessions_of(case) if works else [],
+        "referrals": referral_panel(user, case),
     }
     return render(request, "cases/case_detail.html", context)

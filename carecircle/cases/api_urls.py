@@ -7,4 +7,6 @@ from carecircle.cases import api
 urlpatterns: list[URLPattern] = [
     path("cases/", api.CaseList.as_view(), name="case-list"),
     path("cases/<int:pk>/", api.CaseDetail.as_view(), name="case-detail"),
+    path("sessions/", api.SessionList.as_view(), name="session-list"),
+    path("sessions/<int:pk>/", api.SessionDetail.as_view(), name="session-detail"),
 ]

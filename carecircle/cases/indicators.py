@@ -14,6 +14,13 @@ the local day of the opening or of the session.
   period; a family session with two children counts two.
 - ``cases.minors_served`` (人): distinct children at a session held in the period; a
   record merged into another counts as the child it was merged into.
+
+Two filters of the stats registry narrow them (``/stats/`` and ``manage.py stats
+--filter``): ``counseling_room``, the room a session was held in, and
+``counseling_organisation``, the organisation that room belongs to. A session held
+by phone or at home has no room, so it is counted by neither. ``cases.opened`` is
+narrowed by the organisation only, read as the case's lead organisation: a case is
+not held in a room.
 """
 
 from __future__ import annotations
@@ -24,10 +31,12 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from carecircle.accounts.models import Organisation
 from carecircle.accounts.permissions import prefix_q
 from carecircle.cases.models import Case, Session, SessionAttendee
+from carecircle.counseling.models import Room
 from carecircle.people.timeline import day_start
-from carecircle.stats.registry import Scope, Unit, indicator
+from carecircle.stats.registry import Scope, Unit, indicator, scope_filter
 
 CASES = _("Cases")
 IDS = (
@@ -36,6 +45,46 @@ IDS = (
     "cases.minors_served_person_times",
     "cases.minors_served",
 )
+ROOM, ORGANISATION = "counseling_room", "counseling_organisation"
+SESSION_FILTERS = (ROOM, ORGANISATION)
+
+
+def _room_choices() -> list[tuple[str, str]]:
+    return [(str(pk), name) for pk, name in Room.objects.values_list("pk", "name")]
+
+
+def _organisation_choices() -> list[tuple[str, str]]:
+    rows = (
+        Organisation.objects.filter(counseling_rooms__isnull=False)
+        .distinct()
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
+    return [(str(pk), name) for pk, name in rows]
+
+
+scope_filter(ROOM, label=_("Counseling room"), choices=_room_choices)
+scope_filter(ORGANISATION, label=_("Counseling organisation"), choices=_organisation_choices)
+
+
+def _chosen(scope: Scope, name: str) -> int | None:
+    """The id chosen for ``name``; 0 (matching nothing) for a value that is no id,
+    as ``manage.py stats --filter`` passes it unchecked."""
+    value = scope.filter(name)
+    if value is None:
+        return None
+    return int(value) if value.isascii() and value.isdigit() and int(value) < 2**63 else 0
+
+
+def _by_room(scope: Scope, session: str) -> Q:
+    """The sessions (``session`` is the path to them) in the chosen room and organisation."""
+    q = Q()
+    room, organisation = _chosen(scope, ROOM), _chosen(scope, ORGANISATION)
+    if room is not None:
+        q &= Q(**{f"{session}room_id": room})
+    if organisation is not None:
+        q &= Q(**{f"{session}room__organisation_id": organisation})
+    return q
 
 
 def _within(field: str, scope: Scope) -> Q:
@@ -50,16 +99,20 @@ def _within(field: str, scope: Scope) -> Q:
 def opened_in(scope: Scope) -> QuerySet[Case]:
     if scope.empty:
         return Case.objects.none()
-    return Case.objects.filter(
+    rows = Case.objects.filter(
         prefix_q("area_code", scope.prefixes) or Q(), _within("opened_at", scope)
     )
+    organisation = _chosen(scope, ORGANISATION)
+    return rows if organisation is None else rows.filter(organisation_id=organisation)
 
 
 def sessions_in(scope: Scope) -> QuerySet[Session]:
     if scope.empty:
         return Session.objects.none()
     return Session.objects.filter(
-        prefix_q("case__area_code", scope.prefixes) or Q(), _within("held_at", scope)
+        prefix_q("case__area_code", scope.prefixes) or Q(),
+        _within("held_at", scope),
+        _by_room(scope, ""),
     )
 
 
@@ -69,6 +122,7 @@ def attendance_in(scope: Scope) -> QuerySet[SessionAttendee]:
     return SessionAttendee.objects.filter(
         prefix_q("session__case__area_code", scope.prefixes) or Q(),
         _within("session__held_at", scope),
+        _by_room(scope, "session__"),
     )
 
 
@@ -95,10 +149,12 @@ indicator(
     unit=Unit.CASES,
     group=CASES,
     counts_children=True,
+    filters=(ORGANISATION,),
     definition=_(
         "Cases opened in the period for children of the area (the division of the child "
         "when the case opened). Each opening counts once, whatever the number of sessions; "
-        "a reopened case is not counted again."
+        "a reopened case is not counted again. By organisation: the cases it leads (a case "
+        "is not held in a room, so it has no figure by room)."
     ),
 )(cases_opened)
 indicator(
@@ -107,9 +163,11 @@ indicator(
     unit=Unit.TIMES,
     group=CASES,
     counts_children=True,
+    filters=SESSION_FILTERS,
     definition=_(
         "Counseling sessions held in the period on cases of the area. A family or group "
-        "session with several children counts once."
+        "session with several children counts once. By room or organisation: sessions "
+        "held in that counseling room, or in the rooms of that organisation."
     ),
 )(session_count)
 indicator(
@@ -118,9 +176,12 @@ indicator(
     unit=Unit.PERSON_TIMES,
     group=CASES,
     counts_children=True,
+    filters=SESSION_FILTERS,
     definition=_(
         "Each child counted once for each counseling session held in the period that the "
-        "child attended, on cases of the area. A child at three sessions counts three times."
+        "child attended, on cases of the area. A child at three sessions counts three times. "
+        "By room or organisation: sessions held in that counseling room, or in the rooms of "
+        "that organisation."
     ),
 )(person_times)
 indicator(
@@ -129,8 +190,11 @@ indicator(
     unit=Unit.PERSONS,
     group=CASES,
     counts_children=True,
+    filters=SESSION_FILTERS,
     definition=_(
         "Distinct children who attended at least one counseling session held in the "
-        "period, on cases of the area. A child at three sessions counts once."
+        "period, on cases of the area. A child at three sessions counts once. By room or "
+        "organisation: sessions held in that counseling room, or in the rooms of that "
+        "organisation."
     ),
 )(minors_served)

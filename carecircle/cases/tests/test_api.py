@@ -109,3 +109,131 @@ def test_a_case_from_a_report_names_it_and_needs_to_read_it(client_for, personas
     assert refused.json() == missing.json()
     made = _json(client_for(personas["center_staff"]), LIST, body)
     assert made.status_code == 201 and made.json()["source_tip"] == report.pk
+
+
+def test_the_list_filters_by_status_risk_and_owner(client_for, personas, minor_a, minor_b, case):
+    from carecircle.cases.services import case_add_member
+
+    mine = case_open(
+        actor=personas["social_worker"],
+        minor=minor_b,
+        kind="welfare",
+        source="walk_in",
+        summary="家中经济困难，需要救助",
+        risk="green",
+    )
+    case_add_member(actor=personas["social_worker"], case=mine, user=personas["counselor"])
+    api = client_for(personas["counselor"])
+    assert {r["id"] for r in api.get(LIST).json()["results"]} == {case.pk, mine.pk}
+    assert [r["id"] for r in api.get(LIST, {"owner": "me"}).json()["results"]] == [case.pk]
+    assert [r["id"] for r in api.get(LIST, {"risk": "green"}).json()["results"]] == [mine.pk]
+    assert api.get(LIST, {"status": "closed"}).json()["results"] == []
+    assert api.get(LIST, {"owner": "someone"}).status_code == 400
+
+
+# --- Sessions -------------------------------------------------------------------------
+
+SESSIONS = "/api/v1/sessions/"
+NOTES = "孩子说最近和同学有矛盾，晚上睡不好"
+
+
+@pytest.fixture
+def session(personas: dict[str, Any], case: Case) -> Any:
+    from django.utils import timezone
+
+    from carecircle.cases.sessions import session_record
+
+    return session_record(
+        actor=personas["counselor"],
+        case=case,
+        kind="individual",
+        held_at=timezone.now(),
+        duration_minutes=45,
+        counselor=personas["counselor"],
+        mode="in_person",
+        notes=NOTES,
+    )
+
+
+def test_the_team_and_the_supervisors_read_sessions_with_their_notes(
+    client_for, personas, case, session
+):
+    for role in ("counselor", "center_staff", "district_admin"):
+        api = client_for(personas[role])
+        [row] = api.get(SESSIONS).json()["results"]
+        assert row["id"] == session.pk and row["case"] == case.pk
+        assert row["notes"] == NOTES
+        assert row["minors"] == [case.minor_id]
+        assert row["counselor_name"] == personas["counselor"].display_name
+        one = api.get(f"{SESSIONS}{session.pk}/")
+        assert one.status_code == 200 and one.json()["notes"] == NOTES
+    assert AuditEvent.objects.filter(
+        object_type="cases.session", action="view", minor_id=case.minor_id
+    ).exists()
+    assert AuditEvent.objects.filter(object_type="cases.session", action="list").exists()
+
+
+def test_sessions_are_refused_outside_the_cases_one_reads(
+    client_for, personas, other_personas, session, client
+):
+    for user in (personas["social_worker"], other_personas["center_staff"]):
+        api = client_for(user)
+        assert api.get(SESSIONS).json()["results"] == []
+        assert api.get(f"{SESSIONS}{session.pk}/").status_code == 404
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.DENIED, object_type="cases.session"
+    ).exists()
+    assert client_for(personas["child_director"]).get(SESSIONS).status_code == 403
+    assert client_for(personas["auditor"]).get(f"{SESSIONS}{session.pk}/").status_code == 403
+    assert client.get(SESSIONS).status_code == 401
+    counselor = client_for(personas["counselor"])
+    assert counselor.get(f"{SESSIONS}99999999/").status_code == 404
+    assert counselor.post(SESSIONS, {}, content_type="application/json").status_code == 405
+
+
+def test_notes_are_null_for_a_reader_who_may_not_read_them(
+    client_for, personas, session, monkeypatch
+):
+    from carecircle.cases import api
+
+    monkeypatch.setattr(api, "_notes_cases", lambda user, sessions: set())
+    reader = client_for(personas["center_staff"])
+    [row] = reader.get(SESSIONS).json()["results"]
+    assert row["notes"] is None and row["other_attendees"] is None
+    assert NOTES not in reader.get(f"{SESSIONS}{session.pk}/").content.decode()
+
+
+def test_sessions_filter_by_case_room_and_days(client_for, personas, case, session, english):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api = client_for(personas["counselor"])
+    today = timezone.localdate()
+
+    def ids(**query: Any) -> list[int]:
+        answer = api.get(SESSIONS, query)
+        assert answer.status_code == 200, answer.content
+        return [row["id"] for row in answer.json()["results"]]
+
+    assert ids(case=case.pk) == [session.pk]
+    assert ids(case=case.pk + 1) == []
+    assert ids(room=1) == []
+    assert ids(**{"from": today.isoformat(), "to": today.isoformat()}) == [session.pk]
+    assert ids(**{"from": (today + timedelta(days=1)).isoformat()}) == []
+    assert ids(to=(today - timedelta(days=1)).isoformat()) == []
+    bad = api.get(SESSIONS, {"from": today.isoformat(), "to": (today - timedelta(days=2))})
+    assert bad.status_code == 400 and bad.json() == {"to": ["This day must not come before from."]}
+    assert api.get(SESSIONS, {"case": "x"}).status_code == 400
+    assert api.get(SESSIONS, {"room": str(2**64)}).status_code == 400
+
+
+def test_the_schema_describes_the_sessions_api() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    listed = schema["paths"]["/api/v1/sessions/"]["get"]
+    assert {p["name"] for p in listed["parameters"]} >= {"case", "room", "from", "to"}
+    assert "/api/v1/sessions/{id}/" in schema["paths"]
+    notes = schema["components"]["schemas"]["Session"]["properties"]["notes"]
+    assert notes.get("nullable") is True

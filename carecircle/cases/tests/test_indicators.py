@@ -139,3 +139,108 @@ def test_a_viewer_without_scope_gets_no_figure(world):
     values = compute_all(start=MARCH[0], end=MARCH[1], viewer_prefixes=[])
     assert [values[key] for key in indicators.IDS] == [None, None, None, None]
     assert _figures(()) == {"opened": 0, "sessions": 0, "person_times": 0, "minors": 0}
+
+
+# --- By room and organisation ---------------------------------------------------------
+#
+# On the same fixture: s1 and s2 in the school room (school A), s4 in the hospital
+# room (hospital A), s3 and s5 in no room (by phone). Case 2 is led by hospital A.
+#     school room       s1 a, s2 a+c          次 2 · 人次 3 · 人 2
+#     hospital room     s4 b+c                次 1 · 人次 2 · 人 2
+#     school A          = the school room;  hospital A = the hospital room
+
+
+@pytest.fixture
+def rooms(world: dict[str, Minor], personas: dict[str, Any], district: Any) -> dict[str, Any]:
+    from carecircle.counseling.models import Room
+
+    made = {}
+    for label, org in (("school", "school_A"), ("hospital", "hospital_A")):
+        organisation = district["orgs"][org]
+        made[label] = Room.objects.create(
+            name=f"{label} room",
+            kind=Room.Kind.SCHOOL if label == "school" else Room.Kind.HOSPITAL,
+            organisation=organisation,
+            area_code=organisation.division.prefix,
+            created_by=personas["center_staff"],
+        )
+    march = Session.objects.filter(held_at__month=3, case__area_code__startswith="431103")
+    by_time = {s.held_at.day: s for s in march}
+    for day, room in ((4, "school"), (10, "school"), (6, "hospital")):
+        Session.objects.filter(pk=by_time[day].pk).update(room=made[room])
+    Case.objects.filter(minor=world["b"]).update(organisation=district["orgs"]["hospital_A"])
+    made["orgs"] = district["orgs"]
+    return made
+
+
+def _filtered(**chosen: Any) -> dict[str, Any]:
+    scope = Scope(
+        start=MARCH[0],
+        end=MARCH[1],
+        prefixes=COUNTY,
+        filters=tuple(sorted((name, str(value)) for name, value in chosen.items())),
+    )
+    return {
+        "sessions": indicators.session_count(scope),
+        "person_times": indicators.person_times(scope),
+        "minors": indicators.minors_served(scope),
+    }
+
+
+def test_sessions_person_times_and_persons_by_room(rooms):
+    school, hospital = rooms["school"].pk, rooms["hospital"].pk
+    assert _filtered(counseling_room=school) == {"sessions": 2, "person_times": 3, "minors": 2}
+    assert _filtered(counseling_room=hospital) == {"sessions": 1, "person_times": 2, "minors": 2}
+
+
+def test_sessions_by_the_organisation_of_the_room(rooms):
+    school, hospital = rooms["orgs"]["school_A"].pk, rooms["orgs"]["hospital_A"].pk
+    assert _filtered(counseling_organisation=school) == {
+        "sessions": 2,
+        "person_times": 3,
+        "minors": 2,
+    }
+    assert _filtered(counseling_organisation=hospital, counseling_room=rooms["school"].pk) == {
+        "sessions": 0,
+        "person_times": 0,
+        "minors": 0,
+    }
+    # The police station has no room: nothing, not everything.
+    assert _filtered(counseling_organisation=rooms["orgs"]["police_A"].pk)["sessions"] == 0
+
+
+def test_a_value_that_is_no_id_counts_nothing(rooms):
+    assert _filtered(counseling_room="abc")["sessions"] == 0
+    assert _filtered(counseling_room="²")["sessions"] == 0
+    assert _filtered(counseling_organisation=str(2**70))["sessions"] == 0
+
+
+def test_the_registry_narrows_by_room_and_organisation(rooms):
+    hospital = rooms["orgs"]["hospital_A"].pk
+    values = compute_all(
+        start=MARCH[0],
+        end=MARCH[1],
+        viewer_prefixes=list(COUNTY),
+        filters={"counseling_organisation": str(hospital)},
+    )
+    # Case 2 is led by the hospital; its room held s4 (b and c).
+    assert [values[key] for key in indicators.IDS] == [1, 1, 2, 2]
+    values = compute_all(
+        start=MARCH[0],
+        end=MARCH[1],
+        viewer_prefixes=list(COUNTY),
+        filters={"counseling_room": str(rooms["school"].pk)},
+    )
+    # A case is not held in a room: no figure rather than every case.
+    assert [values[key] for key in indicators.IDS] == [None, 2, 3, 2]
+
+
+def test_the_stats_page_offers_the_rooms_and_organisations(rooms, client_for, personas):
+    from django.urls import reverse
+
+    page = client_for(personas["center_staff"]).get(reverse("stats:indicator-list"))
+    form = page.context["form"]
+    assert (str(rooms["school"].pk), "school room") in form.fields["counseling_room"].choices
+    organisations = dict(form.fields["counseling_organisation"].choices)
+    assert str(rooms["orgs"]["school_A"].pk) in organisations
+    assert str(rooms["orgs"]["police_A"].pk) not in organisations

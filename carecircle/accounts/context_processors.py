@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts import permissions as perms
 from carecircle.cases.permissions import reaches_cases
+from carecircle.cases.referrals.permissions import reaches_referrals, receives
+from carecircle.counseling.permissions import reaches_rooms
 from carecircle.screening.permissions import runs_campaigns
 from carecircle.screening.reports import reads_reports
 from carecircle.tips.permissions import reaches_tips
@@ -28,6 +30,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"url": reverse("tips:queue"), "label": _("Reports")})
     if reaches_cases(user):
         items.append({"url": reverse("cases:list"), "label": _("Cases")})
+        items.append({"url": reverse("case-dashboards:overdue"), "label": _("Case dashboard")})
+    if reaches_referrals(user):
+        inbox = "referrals:inbox" if receives(user) else "referrals:outbox"
+        items.append({"url": reverse(inbox), "label": _("Referrals")})
+    if reaches_rooms(user):
+        items.append({"url": reverse("counseling:room-list"), "label": _("Counseling rooms")})
     if runs_campaigns(user):
         items.append({"url": reverse("screening:campaign-list"), "label": _("Screening")})
         items.append({"url": reverse("screening:follow-ups"), "label": _("Follow-ups")})

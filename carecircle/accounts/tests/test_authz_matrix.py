@@ -24,7 +24,7 @@ from django.urls import Resolver404, resolve, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecircle.accounts.models import ApiToken, Organisation, RoleAssignment, User
-from carecircle.cases.models import Case, CaseMember, CaseTask
+from carecircle.cases.models import Case, CaseMember, CaseTask, Referral, ReferralEvent
 from carecircle.notifications.models import Notification
 from carecircle.people.models import EmergencyAccess, Minor
 from carecircle.testing import matrix as mx
@@ -104,6 +104,8 @@ _WATCHED = [
     (Case, ["status", "risk"]),
     (CaseMember, ["left_at"]),
     (CaseTask, ["status"]),
+    (Referral, ["status", "escalated_at"]),
+    (ReferralEvent, ["kind"]),
 ]
 
 

@@ -307,7 +307,50 @@ SEEN["case"] = {
     (R.COUNSELOR, "A"): frozenset({"case_a"}),
     (R.COUNSELOR, "B"): frozenset({"case_c"}),
 }
+# A counseling session on each case (``case_session_a``, ``case_session_c``), read by
+# whoever reads its case.
+REGISTRY_KINDS += ("case_session",)
+OBJECTS["case_session"] = ("case_session_a", "case_session_c")
+SEEN["case_session"] = {
+    key: frozenset(label.replace("case_", "case_session_") for label in labels)
+    for key, labels in SEEN["case"].items()
+}
 
 # Counseling rooms, rotas and appointments (issue 7 item 4).
+# ``room_a`` is at school A, ``room_b`` at school B, ``room_c`` at school C (零陵区).
+# Centre staff, district administrators and counselors see the rooms of their county;
+# a school's psychology teacher and administrator their own school's; the managers
+# (all but the counselor) keep the rooms they see (``counseling/permissions.py``).
+# ``shift_a`` (room_a, side A's counselor) and ``shift_c`` (room_c, side B's) began
+# half an hour ago and each holds a booked appointment in its first slot
+# (``appointment_a`` for case_a, ``appointment_c`` for case_c); ``rota_a`` and
+# ``rota_c`` are empty shifts to come in the same rooms. All are seen with their room.
+ROOM_KEEPERS = frozenset({R.DISTRICT_ADMIN, R.CENTER_STAFF, R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN})
+ROOM_READERS = ROOM_KEEPERS | {R.COUNSELOR}
+_ROOMS_BY_COUNTY = (R.DISTRICT_ADMIN, R.CENTER_STAFF, R.COUNSELOR)
+_ROOMS_BY_SCHOOL = (R.SCHOOL_PSYCH_TEACHER, R.SCHOOL_ADMIN)
+REGISTRY_KINDS += ("room", "shift", "rota", "appointment")
+OBJECTS["room"] = ("room_a", "room_b", "room_c")
+SEEN["room"] = {
+    **{(role, "A"): frozenset({"room_a", "room_b"}) for role in _ROOMS_BY_COUNTY},
+    **{(role, "B"): frozenset({"room_c"}) for role in _ROOMS_BY_COUNTY},
+    **{(role, "A"): frozenset({"room_a"}) for role in _ROOMS_BY_SCHOOL},
+    **{(role, "B"): frozenset({"room_b"}) for role in _ROOMS_BY_SCHOOL},
+}
+for _kind in ("shift", "rota", "appointment"):
+    OBJECTS[_kind] = (f"{_kind}_a", f"{_kind}_c")
+    SEEN[_kind] = {
+        key: frozenset(label.replace("room_", f"{_kind}_") for label in labels if label != "room_b")
+        for key, labels in SEEN["room"].items()
+    }
 
 # Referrals (issue 7 item 5).
+REGISTRY_KINDS += ("referral",)
+OBJECTS["referral"] = ("ref_a", "ref_c", "ref_p")
+SEEN["referral"] = {
+    **{(role, "A"): frozenset({"ref_a", "ref_p"}) for role in (*CASE_SUPERVISORS, R.COUNSELOR)},
+    **{(role, "B"): frozenset({"ref_c"}) for role in (*CASE_SUPERVISORS, R.COUNSELOR)},
+    (R.HOSPITAL_CLINICIAN, "A"): frozenset({"ref_a"}),
+    (R.HOSPITAL_CLINICIAN, "B"): frozenset({"ref_c"}),
+    (R.AGENCY_OFFICER, "A"): frozenset({"ref_p"}),
+}

@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from carecircle.accounts.models import Organisation, RoleAssignment, User
 from carecircle.accounts.roles import Role
 from carecircle.testing.matrix.cases import build_cases
+from carecircle.testing.matrix.cases_api import build_case_sessions
 from carecircle.testing.matrix.core import (
     HOME_DIVISION,
     NO_ROLE,
@@ -136,6 +137,7 @@ def build_world() -> World:
     registry.update(build_visits(minors, personas, other_personas))
     registry.update(build_tips(district, personas, other_personas, organisations["org_c"]))
     registry.update(build_cases(minors, personas, other_personas))
+    registry.update(build_case_sessions(registry))
     registry.update(build_counseling(minors, personas, other_personas, registry))
     registry.update(build_referrals(minors, personas, other_personas, registry))
     return World(

@@ -33,3 +33,10 @@ def is_checkbox(field: BoundField) -> bool:
 @register.filter
 def get_item(mapping: dict, key: object) -> object:
     return mapping.get(key, "") if isinstance(mapping, dict) else ""
+
+
+@register.filter
+def pairs(mapping: object) -> list[tuple[object, object]]:
+    """A dict's (key, value) pairs. ``{{ d.items }}`` would read a key named "items"
+    first: free-form details such as an audit event's may well carry one."""
+    return list(mapping.items()) if isinstance(mapping, dict) else []

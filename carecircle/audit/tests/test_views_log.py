@@ -165,3 +165,18 @@ def test_it_refuses_an_auditor_without_a_verified_second_factor(personas: dict[s
 
 def test_it_only_answers_get(personas: dict[str, User], client_for: ClientFor) -> None:
     assert client_for(personas["auditor"]).post(URL).status_code == 405
+
+
+def test_details_with_a_key_named_like_a_dict_method_show_as_written(
+    personas: dict[str, User], client_for: ClientFor
+) -> None:
+    audit_record(
+        actor=personas["district_admin"],
+        action=AuditEvent.Action.UPDATE,
+        object_type="cases.referral",
+        object_id=7,
+        details={"items": "name, school", "values": {"status": "sent"}},
+    )
+    response = client_for(personas["auditor"]).get(URL)
+    assert response.status_code == 200
+    assert "name, school" in response.content.decode()

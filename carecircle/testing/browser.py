@@ -51,6 +51,7 @@ __all__ = [
     "browser_page",
     "chromium_executable",
     "flushable_audit_log",
+    "open_page",
     "totp_code",
 ]
 
@@ -136,6 +137,31 @@ class BrowserPage:
             raise AssertionError(f"{problems} (4xx/5xx responses: {self.broken})")
 
 
+def open_page(browser: Any, base_url: str) -> BrowserPage:
+    """A fresh Chinese-language context (zh-CN, Asia/Shanghai) of ``browser`` with one
+    page, its requests and console recorded. A second call is a second person's
+    browser: its own cookies, hence its own sign-in."""
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    wrapped = BrowserPage(page=page, base_url=base_url)
+    page.on("request", lambda request: wrapped.requests.append(request.url))
+    page.on("requestfailed", wrapped.on_failed)
+    page.on(
+        "response",
+        lambda response: (
+            wrapped.broken.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.on("console", wrapped.on_console)
+    page.on("pageerror", lambda error: wrapped.errors.append(str(error)))
+    return wrapped
+
+
 def _restore_append_only(sender: Any, using: str = "default", **kwargs: Any) -> None:
     if getattr(sender, "label", None) != "audit":
         return
@@ -183,31 +209,11 @@ def browser_page(
         browser = playwright.chromium.launch(
             executable_path=chromium_executable, args=CHROMIUM_ARGS
         )
-        context = browser.new_context(
-            locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        wrapped = BrowserPage(page=page, base_url=live_server.url)
-        page.on("request", lambda request: wrapped.requests.append(request.url))
-        page.on(
-            "requestfailed",
-            wrapped.on_failed,
-        )
-        page.on(
-            "response",
-            lambda response: (
-                wrapped.broken.append(f"{response.status} {response.url}")
-                if response.status >= 400
-                else None
-            ),
-        )
-        page.on("console", wrapped.on_console)
-        page.on("pageerror", lambda error: wrapped.errors.append(str(error)))
+        wrapped = open_page(browser, live_server.url)
         try:
             yield wrapped
         finally:
-            context.close()
+            wrapped.page.context.close()
             browser.close()
             # While Playwright's loop runs, Django keeps this thread's connections in
             # a separate, async-context store; the test body's ORM calls opened one

@@ -164,7 +164,12 @@ class Case(models.Model):
                 name="case_one_open_per_kind",
             )
         ]
-        indexes = [models.Index(fields=["area_code", "status"], name="case_area_status")]
+        indexes = [
+            models.Index(fields=["area_code", "status"], name="case_area_status"),
+            # A supervisor's open cases: area_code is a prefix range, so SQLite cannot
+            # use the status after it in the index above and reads the closed ones too.
+            models.Index(fields=["status", "area_code"], name="case_status_area"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -280,6 +285,9 @@ class CaseTask(models.Model):
         ordering = ["due_at", "pk"]
         indexes = [
             models.Index(fields=["status", "due_at"], name="case_task_due"),
+            # A case's open tasks (the overdue list, the next task due) without reading
+            # its done ones.
+            models.Index(fields=["case", "status", "due_at"], name="case_task_case_open"),
             models.Index(fields=["assigned_to", "status", "due_at"], name="case_task_mine"),
         ]
 

@@ -1,7 +1,7 @@
 """Counseling rooms in the demo district, their rota and some appointments.
 
 - the protection centre's consulting room, the comprehensive governance center's room
-  where the center's counselors take turns, the rooms of a few schools (the demo
+  where the center's counselors take turns, a room at every school (the demo
   school's with its psychology teacher on duty) and the hospital's;
 - a rota for the rest of this week and all of next: the two counselors alternate
   between the centre's mornings and the governance center's afternoons, so neither is
@@ -26,6 +26,7 @@ from carecircle.cases.models import OPEN_STATUSES, Case, Session
 from carecircle.cases.sessions import session_record
 from carecircle.counseling import services
 from carecircle.counseling.models import Appointment, Room, Shift
+from carecircle.counseling.permissions import may_keep_organisation
 
 CENTER, GOVERNANCE = "center", "governance"
 SCHOOL_ROOMS = ("huaqiao_middle", "no1_middle", "meiwan_primary", "puli_school")
@@ -50,6 +51,15 @@ def _rooms(desk: User, orgs: dict[str, Organisation]) -> dict[str, Room]:
         if key in orgs:
             rooms[key] = services.room_add(
                 actor=desk, name=name, kind=kind, organisation=orgs[key], location=location
+            )
+    # Every school has its psychological counseling room (the district counts 63), on
+    # the rota list even where nobody is on duty this fortnight.
+    equipped = {room.organisation_id for room in rooms.values()}
+    schools = Organisation.objects.filter(kind=Organisation.Kind.SCHOOL, is_active=True)
+    for school in schools.exclude(pk__in=equipped).order_by("division_id", "pk"):
+        if may_keep_organisation(desk, school):
+            services.room_add(
+                actor=desk, name="心理辅导室", kind=Room.Kind.SCHOOL, organisation=school
             )
     return rooms
 
@@ -152,4 +162,4 @@ def counseling_demo_seed(*, users: dict[str, User], orgs: dict[str, Organisation
         services.appointment_book(
             actor=counselor, shift=shift, case=case, starts_at=shift.starts_at
         )
-    return len(rooms)
+    return Room.objects.count()

@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
+from carecircle.accounts.models import Organisation
 from carecircle.cases.models import Session
 from carecircle.counseling.models import Appointment, Room, Shift
 from carecircle.people import demo
@@ -14,7 +15,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_rooms_a_clash_free_rota_and_appointments():
-    demo.demo_seed(minors=demo.REGISTERED_BY_DIRECTOR + 4, seed=7)
+    summary = demo.demo_seed(minors=demo.REGISTERED_BY_DIRECTOR + 4, seed=7)
+    assert summary.rooms == Room.objects.count()
+    schools = Organisation.objects.filter(kind=Organisation.Kind.SCHOOL)
+    assert set(
+        Room.objects.filter(kind=Room.Kind.SCHOOL).values_list("organisation", flat=True)
+    ) == set(schools.values_list("pk", flat=True))
     kinds = set(Room.objects.values_list("kind", flat=True))
     assert {Room.Kind.CENTER, Room.Kind.GOVERNANCE_CENTER, Room.Kind.SCHOOL} <= kinds
     assert Room.Kind.HOSPITAL in kinds

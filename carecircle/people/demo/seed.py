@@ -64,6 +64,7 @@ class DemoSummary:
     visits: int = 0
     tips: int = 0
     cases: int = 0
+    rooms: int = 0
 
 
 def demo_loaded() -> bool:
@@ -210,7 +211,7 @@ def demo_seed(
         opened = cases_demo_seed(users=users, village=DEMO_VILLAGE, today=today)
         from carecircle.counseling.demo import counseling_demo_seed
 
-        counseling_demo_seed(users=users, orgs=orgs)
+        rooms = counseling_demo_seed(users=users, orgs=orgs)
     return DemoSummary(
         divisions=division_count,
         organisations=len(orgs),
@@ -224,4 +225,5 @@ def demo_seed(
         visits=visited,
         tips=reported,
         cases=opened,
+        rooms=rooms,
     )

@@ -84,7 +84,8 @@ class Command(BaseCommand):
                 f"{summary.households} households, {summary.minors} minors, "
                 f"{summary.guardians} guardians; categories derived for "
                 f"{summary.categorised} minors; {summary.screened} screening results; "
-                f"{summary.visits} visits; {summary.tips} reports of harm; {summary.cases} cases."
+                f"{summary.visits} visits; {summary.tips} reports of harm; {summary.cases} cases; "
+                f"{summary.rooms} counseling rooms."
             )
         )
         self.stdout.write("Sign-in names and the password: python manage.py demo_logins")

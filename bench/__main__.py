@@ -11,10 +11,10 @@ from bench.harness import note, throwaway_database
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench import foundation, registry, screening, tips, visits
+    from bench import cases, foundation, registry, screening, tips, visits
 
     # Each module's figures, in the order they run.
-    modules = (foundation, registry, screening, visits, tips)
+    modules = (foundation, registry, screening, visits, tips, cases)
     every = [name for module in modules for name in module.FIGURES]
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", action="append", choices=every, help="run only this figure")

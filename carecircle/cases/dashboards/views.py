@@ -76,7 +76,9 @@ def counselor(request: HttpRequest) -> HttpResponse:
     require_reader(user)
     form = CounselorForm(request.GET)
     period = form.period()
-    raw = form.cleaned_data.get("counselor") if form.is_valid() else None
+    # A wrong period falls back to this month; the counselor asked for stays chosen
+    # (cleaned_data keeps each field that was valid on its own).
+    raw = form.cleaned_data.get("counselor")
     chosen = _counselor(user, raw)
     load = selectors.caseload(user, chosen, period)
     risks = [Risk(value) for value in reversed(RISK_ORDER)]

@@ -244,6 +244,17 @@ def test_bad_input_shows_a_message_and_this_month(client_for, personas, query, m
     assert page.context["period"] == selectors.Period.this_month()
 
 
+def test_a_wrong_period_keeps_the_counselor_the_supervisor_chose(client_for, personas, minor_a):
+    counselor = personas["counselor"]
+    _open(counselor, minor_a)
+    asked = {"counselor": counselor.pk, "start": "2026-05-01", "end": "2026-04-01"}
+    page = client_for(personas["center_staff"]).get(CASELOAD, asked)
+    assert page.status_code == 200
+    assert "The period must start before it ends." in page.content.decode()
+    assert page.context["own"] is False
+    assert page.context["load"].open_total == 1
+
+
 # --- By room and organisation ------------------------------------------------------
 
 

@@ -112,8 +112,11 @@ class BrowserPage:
         return [u for u in self.requests if (urlsplit(u).hostname or "") not in LOCAL_HOSTS]
 
     def on_failed(self, request: Any) -> None:
-        # The browser drops its own favicon fetch when the next page starts loading.
-        if "favicon" not in urlsplit(request.url).path:
+        # ERR_ABORTED is the browser dropping a request itself because the next page
+        # started loading (its favicon probe, a script's fetch of visits/offline's
+        # config.json when the test clicks on at once); a refused or broken one fails
+        # with another error, or shows as a 4xx/5xx response and a console error.
+        if request.failure != "net::ERR_ABORTED":
             self.failed.append(f"{request.url} {request.failure}")
 
     def on_console(self, message: Any) -> None:

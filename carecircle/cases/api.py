@@ -34,6 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carecircle.accounts import permissions as perms
+from carecircle.accounts.errors import api_validation_error
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, note_denial
 from carecircle.cases import permissions as case_perms
@@ -69,12 +70,6 @@ def _detail(user: Any, case: Case) -> dict[str, Any]:
             details={"via": "api"},
         )
     return dict(CaseDetailSerializer(case).data)
-
-
-def _as_api_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(exc.message_dict)
-    return exceptions.ValidationError({"detail": exc.messages})
 
 
 def _links(user: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +163,7 @@ class CaseList(generics.ListCreateAPIView):
                 **links,
             )
         except DjangoValidationError as exc:
-            raise _as_api_error(exc) from None
+            raise api_validation_error(exc) from None
         return Response(dict(CaseDetailSerializer(case).data), status=status.HTTP_201_CREATED)
 
 

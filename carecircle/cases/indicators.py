@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carecircle.accounts.models import Organisation
@@ -36,7 +35,7 @@ from carecircle.accounts.permissions import prefix_q
 from carecircle.cases.models import Case, Session, SessionAttendee
 from carecircle.counseling.models import Room
 from carecircle.people.timeline import day_start
-from carecircle.stats.registry import Scope, Unit, indicator, scope_filter
+from carecircle.stats.registry import Scope, Unit, distinct_children, indicator, scope_filter
 
 CASES = _("Cases")
 IDS = (
@@ -139,8 +138,7 @@ def person_times(scope: Scope) -> int:
 
 
 def minors_served(scope: Scope) -> int:
-    person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
-    return attendance_in(scope).annotate(person=person).values("person").distinct().count()
+    return distinct_children(attendance_in(scope))
 
 
 indicator(

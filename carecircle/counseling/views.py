@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from carecircle.accounts.errors import add_service_errors
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.cases.forms import SessionForm
@@ -55,14 +56,6 @@ from carecircle.counseling.permissions import (
 from carecircle.visits.views.common import PAGE_SIZE
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.message_dict.items():
-            form.add_error(key if key in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _form_page(
@@ -127,7 +120,7 @@ def room_add(request: HttpRequest) -> HttpResponse:
                 location=form.cleaned_data["location"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The room is added; put counselors on its rota."))
             return redirect(_week_url(room.pk, timezone.localdate()))
@@ -159,7 +152,7 @@ def room_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.room_update(actor=user, room=room, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The room is saved."))
             return redirect(back)
@@ -216,7 +209,7 @@ def shift_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             shift = services.shift_add(actor=user, room=room, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The shift is on the rota."))
             return redirect(_week_url(room.pk, timezone.localdate(shift.starts_at)))
@@ -243,7 +236,7 @@ def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.shift_cancel(actor=user, shift=shift, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The shift is cancelled."))
             return redirect(back)
@@ -275,7 +268,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             appointment = services.appointment_book(actor=user, shift=shift, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -310,7 +303,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The appointment is cancelled."))
             return redirect(back)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from carecircle.accounts.errors import add_service_errors
 from carecircle.people import rules, services
 from carecircle.people.categories import (
     can_manage_rules,
@@ -36,14 +37,6 @@ from carecircle.people.models import Category, CategoryMembership, CategoryRuleS
 from carecircle.people.permissions import can_change_minor, get_minor_for_user, minor_scope_q
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 # --- Rule versions ---------------------------------------------------------------------
@@ -157,7 +150,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
         try:
             created = ruleset_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -267,7 +260,7 @@ def category_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             category_add_manual(actor=request.user, minor=minor, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The category was added."))
             return redirect("people:minor-detail", pk=minor.pk)
@@ -301,7 +294,7 @@ def category_end(request: HttpRequest, pk: int) -> HttpResponse:
                     on=form.cleaned_data["on"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The category was ended."))
                 return redirect("people:minor-detail", pk=minor.pk)

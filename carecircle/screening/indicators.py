@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carecircle.accounts.permissions import prefix_q
 from carecircle.people.timeline import day_start
 from carecircle.screening.models import KeyTarget, Response
-from carecircle.stats.registry import Scope, Unit, indicator
+from carecircle.stats.registry import Scope, Unit, distinct_children, indicator
 
 SCREENING = _("Screening")
 RED_LEVELS = (Response.Triage.RED, Response.Triage.RED_CRITICAL)
@@ -36,22 +35,16 @@ def submitted_in(scope: Scope) -> QuerySet[Response]:
     )
 
 
-def _distinct_children(rows: QuerySet[Response], minor: str) -> int:
-    """Distinct children among ``rows``, a merged record counting as its survivor."""
-    person = Coalesce(F(f"{minor}__merged_into_id"), F(f"{minor}_id"))
-    return rows.annotate(person=person).values("person").distinct().count()
-
-
 def responses(scope: Scope) -> int:
     return submitted_in(scope).count()
 
 
 def minors_screened(scope: Scope) -> int:
-    return _distinct_children(submitted_in(scope), "participant__minor")
+    return distinct_children(submitted_in(scope), "participant__minor")
 
 
 def minors_red(scope: Scope) -> int:
-    return _distinct_children(
+    return distinct_children(
         submitted_in(scope).filter(triage__in=RED_LEVELS), "participant__minor"
     )
 
@@ -64,8 +57,7 @@ def key_targets(scope: Scope) -> int:
         prefix_q("minor__area_code", scope.prefixes) or Q(),
         confirmed_at__lt=day_start(scope.end + timedelta(days=1)),
     )
-    person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
-    return rows.annotate(person=person).values("person").distinct().count()
+    return distinct_children(rows)
 
 
 indicator(

@@ -25,6 +25,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.db import models
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
@@ -147,6 +149,18 @@ def indicator(
         return fn
 
     return register
+
+
+def child_key(minor: str = "minor") -> Coalesce:
+    """The child a row counts as for 人: a record merged into another counts as the
+    one it was merged into, so a child registered twice is one person. ``minor`` is
+    the path from the rows to the child."""
+    return Coalesce(F(f"{minor}__merged_into_id"), F(f"{minor}_id"))
+
+
+def distinct_children(rows: QuerySet[Any], minor: str = "minor") -> int:
+    """How many children (人) ``rows`` are about."""
+    return rows.annotate(person=child_key(minor)).values("person").distinct().count()
 
 
 def clip(viewer_prefixes: list[str] | None, area: str | None) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from carecircle.accounts.permissions import prefix_q
 from carecircle.people.models import Category, CategoryMembership, Minor
 from carecircle.people.timeline import day_start
-from carecircle.stats.registry import Scope, Unit, indicator, shared
+from carecircle.stats.registry import Scope, Unit, distinct_children, indicator, shared
 from carecircle.stats.registry import Value as Figure
 from carecircle.visits.due import with_due
 from carecircle.visits.models import VisitMinor
@@ -82,8 +82,7 @@ def person_times(scope: Scope, category: str | None = None) -> int:
 
 
 def minors_visited(scope: Scope, category: str | None = None) -> int:
-    person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
-    return seen_in(scope, category).annotate(person=person).values("person").distinct().count()
+    return distinct_children(seen_in(scope, category))
 
 
 def household_times(scope: Scope, category: str | None = None) -> int:

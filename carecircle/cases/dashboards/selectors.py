@@ -30,7 +30,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from carecircle.accounts import permissions as perms
@@ -47,6 +46,7 @@ from carecircle.cases.models import (
 from carecircle.cases.permissions import supervisor_prefixes
 from carecircle.cases.selectors import next_due
 from carecircle.people.timeline import day_start
+from carecircle.stats.registry import child_key, distinct_children
 
 UPCOMING = 20
 # The roles whose caseload a supervisor may open: those who hold sessions.
@@ -148,11 +148,10 @@ class Served:
 
 def _served(sessions: QuerySet[Session]) -> Served:
     attendance = SessionAttendee.objects.filter(session__in=sessions.values("pk"))
-    person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
     return Served(
         sessions=sessions.count(),
         person_times=attendance.count(),
-        persons=attendance.annotate(person=person).values("person").distinct().count(),
+        persons=distinct_children(attendance),
     )
 
 
@@ -224,13 +223,12 @@ def served_by_room(user: Any, period: Period, *, by: str) -> list[dict[str, Any]
         keys = ["session__room_id", "session__room__name", "session__room__organisation__name"]
     else:
         keys = ["session__room__organisation_id", "session__room__organisation__name"]
-    person = Coalesce(F("minor__merged_into_id"), F("minor_id"))
     grouped = (
         rows.values(*keys)
         .annotate(
             sessions=Count("session_id", distinct=True),
             person_times=Count("pk"),
-            persons=Count(person, distinct=True),
+            persons=Count(child_key(), distinct=True),
         )
         .order_by("-sessions", keys[1])
     )

@@ -15,17 +15,19 @@ answers for no organisation a 403.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, serializers
+from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecircle.accounts.errors import api_validation_error
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
 from carecircle.cases.models import Referral
@@ -107,12 +109,6 @@ class ReferralDetail(generics.RetrieveAPIView):
         return Response(dict(ReferralDetailSerializer(referral).data))
 
 
-def _as_api_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(exc.message_dict)
-    return exceptions.ValidationError({"detail": exc.messages})
-
-
 ANSWERS = {
     200: ReferralDetailSerializer,
     400: OpenApiResponse(description="Not in a state for this step, or invalid input."),
@@ -122,13 +118,14 @@ ANSWERS = {
 }
 
 
-class _Answer(APIView):
+class _Answer(APIView, ABC):
     """One step of the receiving side; subclasses say which."""
 
     body: type[serializers.Serializer[dict[str, Any]]] | None = None
 
+    @abstractmethod
     def run(self, user: Any, referral: Referral, data: dict[str, Any]) -> Referral:
-        raise NotImplementedError
+        """The service call of the step, with the body's validated data."""
 
     def post(self, request: Request, pk: int) -> Response:
         user = request.user
@@ -142,7 +139,7 @@ class _Answer(APIView):
         try:
             referral = self.run(user, referral, data)
         except DjangoValidationError as exc:
-            raise _as_api_error(exc) from None
+            raise api_validation_error(exc) from None
         return Response(dict(ReferralDetailSerializer(referral).data))
 
 

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from carecircle.accounts.errors import add_service_errors
 from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record
@@ -53,14 +54,6 @@ from carecircle.visits.views.common import PAGE_SIZE
 
 S = Referral.Status
 HOSPITAL = Organisation.Kind.HOSPITAL
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.message_dict.items():
-            form.add_error(key if key in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -89,7 +82,7 @@ def new(request: HttpRequest, pk: int) -> HttpResponse:
                     override_reason=data["override_reason"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error("basis", str(exc) or _("You may not override consent."))
             else:
@@ -272,7 +265,7 @@ def _perform(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         try:
             step.run(user, referral, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, str(step.done))
             return redirect("referrals:detail", pk=referral.pk)
@@ -299,19 +292,26 @@ close = _step_view("close")
 withdraw = _step_view("withdraw")
 
 
-def _listing(
-    request: HttpRequest, rows: Any, *, title: Promise, inbox: bool, form: FilterForm
-) -> HttpResponse:
+def _listing(request: HttpRequest, *, inbox: bool) -> HttpResponse:
+    """The receiver's inbox or the sender's list: the same table, filtered by status."""
+    user = request.user
+    if inbox:
+        ref_perms.require_receiver(user)
+    else:
+        ref_perms.require_sender(user)
+    form = FilterForm(request.GET)
+    status = form.cleaned_data.get("status", "") if form.is_valid() else ""
+    rows = selectors.inbox(user, status) if inbox else selectors.outbox(user, status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     items = list(page.object_list)
     latest = selectors.latest_events(items)
     context = {
-        "title": title,
+        "title": _("Referrals to my organisation") if inbox else _("Referrals of my cases"),
         "inbox": inbox,
-        "receives": ref_perms.receives(request.user),
-        "sends": case_perms.reaches_cases(request.user),
+        "receives": ref_perms.receives(user),
+        "sends": case_perms.reaches_cases(user),
         "form": form,
         "page": page,
         "query": query.urlencode(),
@@ -333,31 +333,11 @@ def _listing(
 @require_safe
 @never_cache
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    ref_perms.require_receiver(user)
-    form = FilterForm(request.GET)
-    status = form.cleaned_data.get("status", "") if form.is_valid() else ""
-    return _listing(
-        request,
-        selectors.inbox(user, status),
-        title=_("Referrals to my organisation"),
-        inbox=True,
-        form=form,
-    )
+    return _listing(request, inbox=True)
 
 
 @login_required
 @require_safe
 @never_cache
 def outbox(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    ref_perms.require_sender(user)
-    form = FilterForm(request.GET)
-    status = form.cleaned_data.get("status", "") if form.is_valid() else ""
-    return _listing(
-        request,
-        selectors.outbox(user, status),
-        title=_("Referrals of my cases"),
-        inbox=False,
-        form=form,
-    )
+    return _listing(request, inbox=False)

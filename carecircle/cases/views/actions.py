@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from carecircle.accounts.errors import add_service_errors
 from carecircle.cases import services, sessions
 from carecircle.cases.forms import (
     CaseForm,
@@ -65,14 +65,6 @@ def changes_team(user: Any, case: Case) -> bool:
     return owner or supervises(user, case)
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.message_dict.items():
-            form.add_error(key if key in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _perform(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
     user = request.user
     require_reader(user)
@@ -84,7 +76,7 @@ def _perform(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
         try:
             action.run(user, case, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, str(action.done))
             return redirect("cases:detail", pk=case.pk)

@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from carecircle.accounts.errors import add_service_errors
 from carecircle.audit.services import note_denial
 from carecircle.cases import services
 from carecircle.cases.forms import OpenForm
 from carecircle.cases.models import Source
 from carecircle.cases.permissions import MAX_ID, can_open_cases
-from carecircle.cases.views.actions import _add_errors
 from carecircle.people.permissions import minors_visible_to
 from carecircle.people.selectors import minors_search
 from carecircle.people.services import minors_listed
@@ -120,7 +120,7 @@ def case_open(request: HttpRequest) -> HttpResponse:
                 source_visit=links["visit"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("cases:detail", pk=case.pk)
     context = {

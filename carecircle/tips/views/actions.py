@@ -23,6 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from carecircle.accounts.errors import add_service_errors
 from carecircle.tips import handling
 from carecircle.tips.forms import (
     AssignForm,
@@ -68,14 +69,6 @@ def _answers(user: Any, tip: Tip) -> bool:
     return live_dispatch_for(user, tip) is not None
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.message_dict.items():
-            form.add_error(key if key in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _perform(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
     user = request.user
     require_reader(user)
@@ -87,7 +80,7 @@ def _perform(request: HttpRequest, pk: int, action: Action) -> HttpResponse:
         try:
             action.run(user, tip, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, str(action.done))
             return redirect("tips:detail", pk=tip.pk)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,6 +196,27 @@ def flushable_audit_log(transactional_db: None) -> Iterator[None]:
     post_migrate.connect(_restore_append_only, weak=False, dispatch_uid=_DISPATCH_UID)
 
 
+def _one_request_at_a_time(app: Any) -> Any:
+    """The live server's WSGI app, serialised. On SQLite the server's threads share
+    the test's one in-memory connection (Django's ``connections_override``), and a
+    browser sends requests in parallel (a page and a script's fetch): two statements
+    at once on one sqlite3 connection hung a CI run. The body is read inside the lock,
+    so a lazy response does not reach the database after it."""
+    lock = threading.Lock()
+
+    def app_locked(environ: Any, start_response: Any) -> Any:
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+    return app_locked
+
+
 @pytest.fixture
 def browser_page(
     chromium_executable: str,
@@ -208,6 +230,9 @@ def browser_page(
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
+    if connection.vendor == "sqlite":
+        server = live_server.thread.httpd
+        server.set_app(_one_request_at_a_time(server.get_app()))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_executable, args=CHROMIUM_ARGS

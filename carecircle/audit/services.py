@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from carecircle.audit import context
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
-from carecircle.crypto.prepared import Prepared, insert_row, update_row
+from carecircle.crypto.prepared import Prepared, insert_row
 
 HEAD = 1  # the chain head's one row
 # Locking the tip serialises appends, so the chain has no forks.
@@ -90,9 +90,9 @@ def audit_record(
             prev_hash=prev_hash,
         )
         event.hash = event.compute_hash()
-        # Every audited request appends: statements compiled once, not per event.
+        # Every audited request appends: the statement is compiled once, not per
+        # event. The insert's trigger moves the head (migration 0005).
         insert_row(event)
-        update_row(AuditChainHead(pk=HEAD, seq=event.seq, hash=event.hash), ["seq", "hash"])
     return event
 
 

@@ -160,17 +160,45 @@ def instruments_for(campaign: Campaign, minor: Minor, on: date) -> list[Campaign
 
 
 INSTRUMENTS_READ = "_screening_instruments"  # where a loaded campaign keeps them
+# A campaign's instruments are written with it (``campaign_create``) and never
+# change, so each process reads them once per campaign rather than once per pupil's
+# request. The creation time is part of the key: a key the database hands out again
+# (a test's rolled-back row) never finds another campaign's instruments.
+_KNOWN_INSTRUMENTS: dict[tuple[int, datetime], tuple[CampaignInstrument, ...]] = {}
+_KNOWN_MAX = 512  # campaigns; a district opens a few hundred a year
+
+
+def forget_campaign_instruments() -> None:
+    """Empty the process's copy (tests that reuse keys and a frozen clock)."""
+    _KNOWN_INSTRUMENTS.clear()
+
+
+def _read_instruments(campaign: Campaign) -> tuple[CampaignInstrument, ...]:
+    created = campaign.__dict__.get("created_at")  # never load a deferred column for a key
+    key = (campaign.pk, created) if created is not None else None
+    known = _KNOWN_INSTRUMENTS.get(key) if key is not None else None
+    if known is None:
+        known = tuple(
+            instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=campaign.pk)
+        )
+        if key is not None and known:
+            if len(_KNOWN_INSTRUMENTS) >= _KNOWN_MAX:
+                _KNOWN_INSTRUMENTS.clear()
+            _KNOWN_INSTRUMENTS[key] = known
+    return known
 
 
 def campaign_instruments(campaign: Campaign) -> list[CampaignInstrument]:
-    """The campaign's instruments in order: prefetched ones if the caller prefetched."""
+    """The campaign's instruments in order: prefetched ones if the caller prefetched.
+
+    The instances are shared with other requests of the process: read them, never
+    change them."""
     prefetched = getattr(campaign, "_prefetched_objects_cache", {}).get("instruments")
     if prefetched is not None:
         return list(prefetched)
-    # Read once per loaded campaign: its instruments are fixed when it is created.
-    loaded: list[CampaignInstrument] | None = getattr(campaign, INSTRUMENTS_READ, None)
+    loaded: tuple[CampaignInstrument, ...] | None = getattr(campaign, INSTRUMENTS_READ, None)
     if loaded is None:
-        loaded = [instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=campaign.pk)]
+        loaded = _read_instruments(campaign)
         setattr(campaign, INSTRUMENTS_READ, loaded)
     return list(loaded)
 
@@ -372,11 +400,16 @@ class _Open:
 
     @classmethod
     def of(cls, locked: Participant) -> _Open:
-        """What answering needs, for a participant whose row this transaction locked."""
+        """What answering needs, for a participant whose row this transaction locked.
+
+        A pupil who has not started has no responses: the first answer saved or
+        submitted marks the participant started in its own transaction (``mark``).
+        """
+        started = locked.status != Participant.Status.ISSUED
         return cls(
             participant=locked,
             instruments=campaign_instruments(locked.campaign),
-            responses=responses_of(locked),
+            responses=responses_of(locked) if started else {},
             age=_age_on(locked.minor.birth_date, locked.campaign),
         )
 

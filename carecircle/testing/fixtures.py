@@ -35,6 +35,16 @@ DIVISION_SCOPE: dict[str, tuple[str, str]] = {
 DISTRICT_SCOPE = ("431103", "431102")
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_caches() -> Iterator[None]:
+    """Empty what a process keeps between requests: a rolled-back test hands its
+    keys out again, and under a frozen clock even the creation times repeat."""
+    from carecircle.screening.services import forget_campaign_instruments
+
+    forget_campaign_instruments()
+    yield
+
+
 def build_district() -> dict[str, Any]:
     """Two counties, two townships with a village each, a school/hospital/police per side."""
     divisions_load(

@@ -197,18 +197,26 @@ def test_the_command_notices_a_deleted_last_row(chain: list[AuditEvent]) -> None
     assert "tail removed" in err
 
 
-def test_it_notices_a_row_appended_without_the_chain_head(chain: list[AuditEvent]) -> None:
+def test_the_head_follows_a_row_appended_behind_the_services_back(
+    chain: list[AuditEvent],
+) -> None:
+    # The chain has no secret: whoever may insert may also compute a valid hash and
+    # move the head. The insert trigger moves it for every writer, so the head can
+    # never lag behind and hide a forged row that does not follow the chain.
     last = chain[-1]
     forged = AuditEvent(
         seq=last.seq + 1,
         at=last.at,
         action=AuditEvent.Action.LOGIN,
         actor_username="mallory",
-        prev_hash=last.hash,
+        prev_hash=chain[2].hash,
     )
     forged.hash = forged.compute_hash()
     forged.save(force_insert=True)
-    assert not audit_verify().ok
+    head = AuditChainHead.objects.get(pk=1)
+    assert (head.seq, head.hash) == (forged.seq, forged.hash)
+    report = audit_verify()
+    assert report.problems == [f"#{forged.seq}: does not follow the previous entry"]
     with pytest.raises(SystemExit) as exit_info:
         call_command("audit_verify", stdout=StringIO(), stderr=StringIO())
     assert exit_info.value.code == 1

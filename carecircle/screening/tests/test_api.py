@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +22,12 @@ from carecircle.people.models import Minor, SchoolClass
 from carecircle.screening.instruments import get_instrument, score
 from carecircle.screening.models import Campaign, CampaignInstrument, FollowUp, Participant
 from carecircle.screening.models import Response as ScreeningResponse
-from carecircle.screening.services import campaign_create, participants_issue, response_submit
+from carecircle.screening.services import (
+    campaign_create,
+    forget_campaign_instruments,
+    participants_issue,
+    response_submit,
+)
 from carecircle.screening.tests.test_views_campaigns import pupil
 from carecircle.testing.fixtures import make_user
 
@@ -143,6 +150,55 @@ def test_it_scores_a_submission_and_answers_only_submitted(world: World) -> None
     assert stored.idempotency_key == "key-0001-abcdef"
     # Not finished: GAD-7 is still open for this pupil.
     assert world.participant(world.older).status == Participant.Status.STARTED
+
+
+def _statements(queries: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """(verb, first table) of each statement sent, transaction control left out."""
+    found = []
+    for query in queries:
+        words = query["sql"].replace('"', "").split()
+        verb = words[0].upper()
+        if verb in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"):
+            continue
+        table = (
+            words[words.index("FROM" if verb == "SELECT" else "INTO") + 1]
+            if verb
+            in (
+                "SELECT",
+                "INSERT",
+            )
+            else words[1]
+        )
+        found.append((verb, table))
+    return found
+
+
+def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
+    # PERFORMANCE.md G4: each statement is a round trip on PostgreSQL. The campaign's
+    # instruments are read once per process; a pupil who has not started has no
+    # saved answers to read; the event's insert moves the chain head by itself.
+    code, answers = world.code(world.older), {f"q{n}": 0 for n in range(1, 8)}
+    with CaptureQueriesContext(connection) as first:
+        assert submit(code=code, answers=PHQ9_MILD).status_code == 201
+    with CaptureQueriesContext(connection) as second:
+        assert submit(code=code, instrument="GAD7", answers=answers).status_code == 201
+    writes = [
+        ("INSERT", "screening_response"),
+        ("SELECT", "audit_auditchainhead"),
+        ("INSERT", "audit_auditevent"),
+        ("UPDATE", "screening_participant"),
+    ]
+    assert _statements(first.captured_queries) == [
+        ("SELECT", "screening_participant"),
+        ("SELECT", "screening_campaigninstrument"),
+        *writes,
+    ]
+    assert _statements(second.captured_queries) == [
+        ("SELECT", "screening_participant"),
+        ("SELECT", "screening_response"),
+        *writes,
+    ]
+    assert world.participant(world.older).status == Participant.Status.SUBMITTED
 
 
 def test_the_answer_never_carries_a_score_even_for_a_critical_result(world: World) -> None:
@@ -345,6 +401,8 @@ def test_a_pupil_too_young_for_an_instrument_cannot_submit_it(
     response = submit(code=world.code(world.younger), instrument="PHQ9")  # PHQ-9 from 13 here
     assert response.status_code == 201  # 13 is in range
     CampaignInstrument.objects.filter(campaign=world.campaign_a, code="GAD7").update(min_age=14)
+    # The app never changes a campaign's instruments, so a process keeps them.
+    forget_campaign_instruments()
     young = submit(
         code=world.code(world.younger), instrument="GAD7", answers=GAD7_NONE, key="k" * 8
     )

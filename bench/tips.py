@@ -182,13 +182,13 @@ def _flood(port: int, number: int, stop: threading.Event, counts: dict[str, int]
 
 @contextmanager
 def _flood_server() -> Iterator[int]:
-    from bench.screening.school import SCHOOL_WORKERS, _server
+    from bench.screening.school import SCHOOL_WORKERS, server
 
     saved = {k: os.environ.get(k) for k in ("CARECIRCLE_PROXY_HOPS", "CARECIRCLE_TIP_POW_BITS")}
     os.environ["CARECIRCLE_PROXY_HOPS"] = "1"
     os.environ["CARECIRCLE_TIP_POW_BITS"] = str(FLOOD_POW_BITS)
     try:
-        with _server(SCHOOL_WORKERS) as port:
+        with server(SCHOOL_WORKERS) as port:
             yield port
     finally:
         for key, value in saved.items():

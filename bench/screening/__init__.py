@@ -8,18 +8,20 @@ pupils well, one in ten with some symptoms, one in twenty with many), so that mo
 screen green and some yellow, red and red-critical: follow-ups, their
 notifications and their audit rows are written as in a real round.
 
-screening_submit (``inprocess.py``)
+screening_submit (``submit.py``)
     ``POST /api/v1/screening/submissions/`` of one pupil's PHQ-9 (ten answers, a
     fresh one-time code and idempotency key each time): the code looked up by its
     digest, the answers checked, scored and triaged, the response, its audit event
     and any follow-up with its notification written, one durable commit (SQLite
     ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``: G13). Against a
-    minimal DRF view on the same WSGI handler in the same run (``bench/urls.py``:
-    a serializer for the same body, a sum of the answers, one INSERT into a plain
-    table, its own durable commit), PERFORMANCE.md B3's "minimal submit". The
-    submit throttle is off for the run (one address sends everything). Goal (G4):
-    rate ≥ 0.7 of the baseline's. p50 and p99 of both are noted (G4 also wants
-    p99 ≤ 3× the baseline's), with the SQL statements one request sends.
+    minimal DRF view (``bench/urls.py``: a serializer for the same body, a sum of
+    the answers, one INSERT into a plain table, its own durable commit),
+    PERFORMANCE.md B3's "minimal submit", measured as B3 measured it: gunicorn with
+    two sync workers on 127.0.0.1, eight clients on the same cores, runs of
+    ``BENCH_SUBMIT_SECONDS`` (10) interleaved, the median of three. The submit
+    throttle is off (``bench/settings.py``: one address sends everything). Goal
+    (G4): rate ≥ 0.7 of the baseline's. p50 and p99 of both are noted (G4 also
+    wants p99 ≤ 3× the baseline's), with the SQL statements one request sends.
 screening_start (``inprocess.py``)
     ``POST /q/`` with a one-time code, as a pupil's phone sends it after loading
     the code form (the CSRF cookie and token of one GET): the digest looked up, the
@@ -54,9 +56,10 @@ screening_score_100k (``rescore.py``)
 from __future__ import annotations
 
 from bench.harness import Figure
-from bench.screening.inprocess import plain_submission, screening_start, screening_submit
+from bench.screening.inprocess import screening_start
 from bench.screening.rescore import screening_score_100k
 from bench.screening.school import screening_school_3000
+from bench.screening.submit import plain_submission, screening_submit
 from bench.screening.world import build_world
 
 __all__ = ["FIGURES", "plain_submission", "run"]

@@ -51,12 +51,12 @@ def _database_url() -> str:
 
 
 @contextmanager
-def _server(workers: int) -> Iterator[int]:
+def server(workers: int, settings: str = "config.settings") -> Iterator[int]:
     """gunicorn serving the project on 127.0.0.1, on the throwaway database; its port."""
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = int(free.getsockname()[1])
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": settings}
     command = [
         sys.executable,
         "-m",
@@ -214,7 +214,7 @@ def screening_school_3000(built: dict[str, Any]) -> Figure:
                 times.setdefault(kind, []).extend(values)
 
     load = os.getloadavg()[0]
-    with _server(SCHOOL_WORKERS) as port:
+    with server(SCHOOL_WORKERS) as port:
         threads = [
             threading.Thread(target=client, args=(n, port), daemon=True)
             for n in range(SCHOOL_CLIENTS)

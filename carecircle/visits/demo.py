@@ -51,7 +51,12 @@ def _directors(township: str) -> dict[str, Any]:
 
 
 def _at(day: date, rng: random.Random) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60))))
+    """A working hour of ``day``; today's visit before now, however early the
+    demo is loaded (a visit cannot be recorded ahead of time)."""
+    moment = timezone.make_aware(
+        datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)))
+    )
+    return min(moment, timezone.now() - timedelta(minutes=1))
 
 
 def _visit(director: Any, minor: Minor, day: date, rng: random.Random, **extra: Any) -> Visit:

@@ -190,6 +190,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+    # Django's backend, with transactions queued by a lock file beside the database
+    # instead of SQLite's sleeps between tries (carecircle/db/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "carecircle.db.sqlite3"
+    # Django's own default for SQLite's test database, said outright: pytest-django
+    # knows an in-memory one by the engine's name, which is no longer Django's.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ------------------------------------------------------------

@@ -19,7 +19,8 @@ screening_submit (``submit.py``)
     PERFORMANCE.md B3's "minimal submit", measured as B3 measured it: gunicorn with
     two sync workers on 127.0.0.1, eight clients on the same cores, runs of
     ``BENCH_SUBMIT_SECONDS`` (10) interleaved, the median of three. The submit
-    throttle is off (``bench/settings.py``: one address sends everything). Goal
+    throttle is off (``bench/settings.py``: one address sends everything).
+    ``BENCH_SUBMIT_WORKERS=1`` shows what the second worker adds to each. Goal
     (G4): rate ≥ 0.7 of the baseline's. p50 and p99 of both are noted (G4 also
     wants p99 ≤ 3× the baseline's), with the SQL statements one request sends.
 screening_start (``inprocess.py``)

@@ -33,7 +33,7 @@ SUBMIT_PATH = "/api/v1/screening/submissions/"
 MINIMAL_SUBMIT_PATH = "/bench/screening/submit/"
 SUBMIT_SECONDS = float(os.environ.get("BENCH_SUBMIT_SECONDS", "10"))
 SUBMIT_CLIENTS = 8  # B3's c=8
-SUBMIT_WORKERS = 2  # B3's gunicorn -w 2
+SUBMIT_WORKERS = int(os.environ.get("BENCH_SUBMIT_WORKERS", "2"))  # B3: gunicorn -w 2
 WARM_SECONDS = 2.0
 # More than two cores can submit in a second: each submit run has fresh codes enough.
 MAX_RATE = 800

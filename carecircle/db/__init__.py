@@ -1,0 +1,1 @@
+"""Database backends: Django's, with what the project's deployments need of them."""

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -500,18 +500,30 @@ def response_submit_once(
     return _submit(opened, opened.chosen(code), answers, idempotency_key), True
 
 
-def _submit(
-    opened: _Open, chosen: CampaignInstrument, answers: Mapping[str, Any], idempotency_key: str
-) -> Response:
-    """Score the answers merged with those saved before, store the result, its audit
-    event and any follow-up, and mark the participant."""
+@dataclass(frozen=True)
+class _Scored:
+    """A questionnaire's answers merged with those saved before (as JSON) and scored."""
+
+    chosen: CampaignInstrument
+    merged: str
+    result: Any
+
+
+def _score(opened: _Open, chosen: CampaignInstrument, answers: Mapping[str, Any]) -> _Scored:
     instrument, merged = opened.merged(chosen, answers)
     result = score(instrument, json.loads(merged))
     if not result.valid:
         raise ValidationError(result.problems)
+    return _Scored(chosen, merged, result)
+
+
+def _store(opened: _Open, scored: _Scored, idempotency_key: str) -> Response:
+    """Store a scored questionnaire, its audit event and any follow-up, and mark the
+    participant (whose row the caller's transaction has locked)."""
+    result = scored.result
     response = opened.write(
-        chosen,
-        answers=merged,
+        scored.chosen,
+        answers=scored.merged,
         total=None if result.total is None else Decimal(str(round(result.total, 2))),
         subscales=dict(result.subscales),
         band=result.band or "",
@@ -537,34 +549,25 @@ def _submit(
     return response
 
 
+def _submit(
+    opened: _Open, chosen: CampaignInstrument, answers: Mapping[str, Any], idempotency_key: str
+) -> Response:
+    """Score the answers merged with those saved before and store the result."""
+    return _store(opened, _score(opened, chosen, answers), idempotency_key)
+
+
 _LOCKED_BY_DIGEST = Prepared(
     lambda digest: _participant_rows(code_digest=digest).select_for_update(of=("self",)),
     digest=str,
 )
 
 
-@transaction.atomic
-def response_submit_by_code(
-    *,
-    code: str,
-    instrument: str,
-    read_answers: Callable[[Any], Mapping[str, Any]],
-    idempotency_key: str,
-) -> tuple[Response | None, bool]:
-    """The submit API's one transaction: the code's participant locked, the
-    questionnaire chosen by the pupil's age, the answers read for the loaded instrument
-    by ``read_answers`` (whose errors propagate, with nothing stored), then scored and
-    stored once.
-
-    Returns (None, False) when the code opens nothing now, (the first submission,
-    False) when this questionnaire was submitted before, (the response, True) when
-    this call stored it. A questionnaire that is not the pupil's, or that changed
-    since the campaign opened, is a ValidationError with the code "instrument".
-    """
-    locked = _participant_from(_LOCKED_BY_DIGEST.rows(digest=code_digest(code)))
-    if locked is None or not participant_open(locked, timezone.now()):
-        return None, False
-    opened = _Open.of(locked)
+def _prepare(
+    participant: Participant, instrument: str, read_answers: Callable[[Any], Mapping[str, Any]]
+) -> tuple[_Open, _Scored | Response]:
+    """The questionnaire chosen by the pupil's age and its answers scored, or the
+    response that submitted it before."""
+    opened = _Open.of(participant)
     chosen = next(
         (
             i
@@ -579,12 +582,101 @@ def response_submit_by_code(
         )
     done = opened.responses.get(chosen.code)
     if done is not None and done.submitted_at is not None:
-        return done, False
+        return opened, done
     try:
         loaded = campaign_instrument(chosen.code, chosen.version)
     except ValidationError as exc:
         raise ValidationError(exc.messages[0], code="instrument") from None
-    return _submit(opened, chosen, read_answers(loaded), idempotency_key), True
+    return opened, _score(opened, chosen, read_answers(loaded))
+
+
+def _scored_before_the_lock(
+    digest: str, instrument: str, read_answers: Callable[[Any], Mapping[str, Any]]
+) -> tuple[_Open, _Scored] | None:
+    """A pupil who has not started, scored before the transaction begins, or None.
+
+    On SQLite a transaction holds the whole database's write lock from its first
+    statement, and the other writers queue (``carecircle.db.sqlite3``): scoring
+    outside it lets the next pupil's submit in sooner. A pupil with nothing saved
+    has nothing another request could change but the row itself, which the
+    transaction reads again (``_unchanged``).
+    """
+    seen = _participant_from(_BY_DIGEST.rows(digest=digest))
+    if (
+        seen is None
+        or seen.status != Participant.Status.ISSUED
+        or not participant_open(seen, timezone.now())
+    ):
+        return None
+    opened, prepared = _prepare(seen, instrument, read_answers)
+    return (opened, prepared) if isinstance(prepared, _Scored) else None
+
+
+# What scoring a pupil read that another request could change, read again under the
+# transaction's lock.
+_RECHECK = Prepared(
+    lambda pk: (
+        Participant.objects.filter(pk=pk)
+        .order_by()
+        .select_for_update(of=("self",))
+        .values_list(
+            "status",
+            "consent",
+            "campaign__status",
+            "campaign__opens_at",
+            "campaign__closes_at",
+            "minor__birth_date",
+        )
+    ),
+    pk=int,
+)
+
+
+def _unchanged(seen: Participant) -> bool:
+    """Whether the locked row still says what scoring ``seen`` read."""
+    campaign = seen.campaign
+    read = (
+        seen.status,
+        seen.consent,
+        campaign.status,
+        campaign.opens_at,
+        campaign.closes_at,
+        seen.minor.birth_date,
+    )
+    return [read] == _RECHECK.rows(pk=seen.pk) and participant_open(seen, timezone.now())
+
+
+def response_submit_by_code(
+    *,
+    code: str,
+    instrument: str,
+    read_answers: Callable[[Any], Mapping[str, Any]],
+    idempotency_key: str,
+) -> tuple[Response | None, bool]:
+    """The submit API: the code's participant locked, the questionnaire chosen by the
+    pupil's age, the answers read for the loaded instrument by ``read_answers``
+    (whose errors propagate, with nothing stored), then scored and stored once, in
+    one transaction.
+
+    Returns (None, False) when the code opens nothing now, (the first submission,
+    False) when this questionnaire was submitted before, (the response, True) when
+    this call stored it. A questionnaire that is not the pupil's, or that changed
+    since the campaign opened, is a ValidationError with the code "instrument".
+    """
+    digest = code_digest(code)
+    early = None
+    if connections[DEFAULT_DB_ALIAS].vendor == "sqlite":
+        early = _scored_before_the_lock(digest, instrument, read_answers)
+    with transaction.atomic():
+        if early is not None and _unchanged(early[0].participant):
+            return _store(*early, idempotency_key), True
+        locked = _participant_from(_LOCKED_BY_DIGEST.rows(digest=digest))
+        if locked is None or not participant_open(locked, timezone.now()):
+            return None, False
+        opened, prepared = _prepare(locked, instrument, read_answers)
+        if isinstance(prepared, Response):
+            return prepared, False
+        return _store(opened, prepared, idempotency_key), True
 
 
 OPEN_STATUSES = (Participant.Status.ISSUED, Participant.Status.STARTED)

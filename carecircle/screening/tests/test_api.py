@@ -19,6 +19,7 @@ from carecircle.accounts.models import Organisation, User
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
 from carecircle.people.models import Minor, SchoolClass
+from carecircle.screening import services
 from carecircle.screening.instruments import get_instrument, score
 from carecircle.screening.models import Campaign, CampaignInstrument, FollowUp, Participant
 from carecircle.screening.models import Response as ScreeningResponse
@@ -176,7 +177,9 @@ def _statements(queries: list[dict[str, str]]) -> list[tuple[str, str]]:
 def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
     # PERFORMANCE.md G4: each statement is a round trip on PostgreSQL. The campaign's
     # instruments are read once per process; a pupil who has not started has no
-    # saved answers to read; the event's insert moves the chain head by itself.
+    # saved answers to read; the event's insert moves the chain head by itself. On
+    # SQLite the pupil is read once more: scored before the write lock, read again
+    # under it.
     code, answers = world.code(world.older), {f"q{n}": 0 for n in range(1, 8)}
     with CaptureQueriesContext(connection) as first:
         assert submit(code=code, answers=PHQ9_MILD).status_code == 201
@@ -188,17 +191,72 @@ def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
         ("INSERT", "audit_auditevent"),
         ("UPDATE", "screening_participant"),
     ]
+    again = [("SELECT", "screening_participant")] if connection.vendor == "sqlite" else []
     assert _statements(first.captured_queries) == [
         ("SELECT", "screening_participant"),
         ("SELECT", "screening_campaigninstrument"),
+        *again,
         *writes,
     ]
     assert _statements(second.captured_queries) == [
+        *again,
         ("SELECT", "screening_participant"),
         ("SELECT", "screening_response"),
         *writes,
     ]
     assert world.participant(world.older).status == Participant.Status.SUBMITTED
+
+
+ONLY_SQLITE = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite scores a pupil before the write lock"
+)
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
+    """Run ``change`` after the pupil was scored, before the submit's transaction."""
+    scored = services._scored_before_the_lock
+
+    def then_change(*args: Any) -> Any:
+        found = scored(*args)
+        assert found is not None  # the pupil had not started: scored early
+        change()
+        return found
+
+    monkeypatch.setattr(services, "_scored_before_the_lock", then_change)
+
+
+@ONLY_SQLITE
+def test_a_code_withdrawn_while_the_answers_were_scored_stores_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pupil = world.participant(world.older)
+    _meanwhile(
+        monkeypatch,
+        lambda: Participant.objects.filter(pk=pupil.pk).update(status=Participant.Status.VOID),
+    )
+    before = state()
+    response = submit(code=world.code(world.older))
+    assert response.status_code == 404
+    assert state()[0] == before[0]  # no response stored
+
+
+@ONLY_SQLITE
+def test_a_submit_that_lands_while_another_is_scored_is_the_one_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = world.code(world.older)
+    first: dict[str, Any] = {}
+
+    def other_tab() -> None:
+        monkeypatch.undo()  # the other tab's submit takes the ordinary way
+        first["response"] = submit(code=code, answers=PHQ9_CRITICAL, key="other-tab-key")
+
+    _meanwhile(monkeypatch, other_tab)
+    late = submit(code=code, answers=PHQ9_MILD, key="this-tab-key")
+    assert first["response"].status_code == 201
+    assert late.status_code == 409  # submitted before, with another key: not stored
+    stored = ScreeningResponse.objects.get(participant__minor=world.older, code="PHQ9")
+    assert (stored.idempotency_key, stored.triage) == ("other-tab-key", "red_critical")
 
 
 def test_the_answer_never_carries_a_score_even_for_a_critical_result(world: World) -> None:

@@ -35,7 +35,7 @@ SUBMIT_SECONDS = float(os.environ.get("BENCH_SUBMIT_SECONDS", "10"))
 SUBMIT_CLIENTS = 8  # B3's c=8
 SUBMIT_WORKERS = int(os.environ.get("BENCH_SUBMIT_WORKERS", "2"))  # B3: gunicorn -w 2
 WARM_SECONDS = 2.0
-# More than two cores can submit in a second: each submit run has fresh codes enough.
+# Codes for more submits a second than two cores reach, so that no run runs out.
 MAX_RATE = 800
 
 
@@ -97,7 +97,11 @@ class _Load:
             if raw is None:
                 break
             start = time.perf_counter()
-            answer = _exchange(self.port, raw)
+            try:
+                answer = _exchange(self.port, raw)
+            except OSError as exc:  # a refused or reset connection is a failure too
+                self.failures.append(f"{exc.__class__.__name__}: {exc}")
+                break
             mine.append(time.perf_counter() - start)
             status = int(answer[9:12]) if answer[:5] == b"HTTP/" else 0
             if status != self.wanted:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -160,32 +161,29 @@ def instruments_for(campaign: Campaign, minor: Minor, on: date) -> list[Campaign
 
 
 INSTRUMENTS_READ = "_screening_instruments"  # where a loaded campaign keeps them
+
+
 # A campaign's instruments are written with it (``campaign_create``) and never
 # change, so each process reads them once per campaign rather than once per pupil's
 # request. The creation time is part of the key: a key the database hands out again
 # (a test's rolled-back row) never finds another campaign's instruments.
-_KNOWN_INSTRUMENTS: dict[tuple[int, datetime], tuple[CampaignInstrument, ...]] = {}
-_KNOWN_MAX = 512  # campaigns; a district opens a few hundred a year
+@lru_cache(maxsize=512)  # campaigns; a district opens a few hundred a year
+def _instruments_of(pk: int, created: datetime) -> tuple[CampaignInstrument, ...]:
+    return tuple(instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=pk))
 
 
 def forget_campaign_instruments() -> None:
     """Empty the process's copy (tests that reuse keys and a frozen clock)."""
-    _KNOWN_INSTRUMENTS.clear()
+    _instruments_of.cache_clear()
 
 
 def _read_instruments(campaign: Campaign) -> tuple[CampaignInstrument, ...]:
     created = campaign.__dict__.get("created_at")  # never load a deferred column for a key
-    key = (campaign.pk, created) if created is not None else None
-    known = _KNOWN_INSTRUMENTS.get(key) if key is not None else None
-    if known is None:
-        known = tuple(
+    if created is None:
+        return tuple(
             instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=campaign.pk)
         )
-        if key is not None and known:
-            if len(_KNOWN_INSTRUMENTS) >= _KNOWN_MAX:
-                _KNOWN_INSTRUMENTS.clear()
-            _KNOWN_INSTRUMENTS[key] = known
-    return known
+    return _instruments_of(campaign.pk, created)
 
 
 def campaign_instruments(campaign: Campaign) -> list[CampaignInstrument]:
@@ -390,12 +388,6 @@ class _Open:
         locked = _participant_from(_LOCKED.rows(pk=participant.pk))
         if locked is None:
             raise Participant.DoesNotExist
-        # The caller's copy of the campaign may have read its instruments already
-        # (they are fixed when the campaign is created).
-        if Participant.campaign.is_cached(participant):  # type: ignore[attr-defined]
-            known = getattr(participant.campaign, INSTRUMENTS_READ, None)
-            if known is not None:
-                setattr(locked.campaign, INSTRUMENTS_READ, known)
         return cls.of(locked)
 
     @classmethod

@@ -7,12 +7,15 @@ so does its entry, and if the entry cannot be written the action fails with it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from carecircle.audit import context
@@ -24,6 +27,56 @@ HEAD = 1  # the chain head's one row
 _HEAD = Prepared(
     lambda: AuditChainHead.objects.select_for_update().filter(pk=HEAD).values_list("seq", "hash")
 )
+
+
+class _HeldTip:
+    """The chain's tip in a ``chain_held`` block: read from the lock sent when the
+    block began, then carried from one append to the next."""
+
+    def __init__(self, pending: Callable[[], list[Any]]) -> None:
+        self.pending: Callable[[], list[Any]] | None = pending
+        self.seq, self.hash = 0, GENESIS
+
+    def read(self) -> tuple[int, str]:
+        if self.pending is not None:
+            found, self.pending = self.pending(), None
+            self.seq, self.hash = found[0] if found else _created_head()
+        return self.seq, self.hash
+
+
+_held: ContextVar[_HeldTip | None] = ContextVar("audit_chain_held", default=None)
+
+
+@contextmanager
+def chain_held(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Lock the chain head once for the block's appends, inside a transaction.
+
+    Each ``audit_record`` otherwise locks and reads the head itself: a statement
+    per event, and in a pipeline (``carecircle.db.pipeline``) a round trip, since
+    the event's hash needs the answer. Here the lock is sent at once and its
+    answer read with the caller's next read; the appends carry the tip on.
+
+    Lock the rows the transaction needs before the block: every audited
+    transaction takes its rows' locks and then the head's, so none waits for the
+    other in the opposite order. No savepoint may roll an append back inside the
+    block: the tip carried on would then be one the chain does not have.
+    """
+    if not connections[using].in_atomic_block:
+        raise TransactionManagementError("chain_held needs a transaction")
+    held = _HeldTip(_HEAD.send())
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    held.read()  # a block that appended nothing still reads the lock's answer
+
+
+def _created_head() -> tuple[int, str]:
+    """The tip of a new database's chain, whose head row the first event creates."""
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD)
+    return head.seq, head.hash
+
 
 # Control characters would let a crafted value forge a new line in any text export:
 # C0 and C1 controls (NEL U+0085 breaks lines, CSI U+009B starts ANSI sequences), DEL,
@@ -66,13 +119,13 @@ def audit_record(
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     # No savepoint: inside the caller's transaction the entry lives or dies with it.
+    held = _held.get()
     with transaction.atomic(savepoint=False):
-        tip = _HEAD.rows()
-        if tip:
-            seq, prev_hash = tip[0]
-        else:  # the first event of a new database
-            head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD)
-            seq, prev_hash = head.seq, head.hash
+        if held is not None:
+            seq, prev_hash = held.read()
+        else:
+            tip = _HEAD.rows()
+            seq, prev_hash = tip[0] if tip else _created_head()
         event = AuditEvent(
             seq=seq + 1,
             at=timezone.now(),
@@ -91,8 +144,11 @@ def audit_record(
         )
         event.hash = event.compute_hash()
         # Every audited request appends: the statement is compiled once, not per
-        # event. The insert's trigger moves the head (migration 0005).
-        insert_row(event)
+        # event. The insert's trigger moves the head (migration 0005). In a held
+        # chain nothing waits for the event's key (it stays None): its seq names it.
+        insert_row(event, key="assigned" if held is None else "unread")
+        if held is not None:
+            held.seq, held.hash = event.seq, event.hash
     return event
 
 

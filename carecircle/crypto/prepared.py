@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -30,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import QuerySet
 
 from carecircle.crypto.bulk import plain_types
+from carecircle.db.pipeline import in_pipeline, sent
 
 # Placeholder values: what a caller's value looks like while the queryset is
 # compiled, found again among the compiled parameters to know where values go.
@@ -95,6 +96,12 @@ class Prepared:
 
     def rows(self, **values: Any) -> list[Any]:
         """The rows for these values, converted as the ORM converts them."""
+        return self.send(**values)()
+
+    def send(self, **values: Any) -> Callable[[], list[Any]]:
+        """Send the read now, read its rows (as ``rows`` returns them) by calling the
+        function returned: in a pipeline (``carecircle.db.pipeline``) the read goes
+        out with the next statement whose answer is read. Elsewhere it is ``rows``."""
         connection = connections[self.using]
         compiled = self._compiled.get(connection)
         if compiled is None:
@@ -106,14 +113,12 @@ class Prepared:
             if not isinstance(value, self.params[name]) or isinstance(value, bool):
                 raise TypeError(f"Prepared: {name} must be {self.params[name].__name__}")
             params[position] = value
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            found = cursor.fetchall()
-        if compiled.converters:
-            return [
-                tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)
-            ]
-        return found
+        found = sent(connection, compiled.sql, params)
+        if not compiled.converters:
+            return found
+        return lambda: [
+            tuple(row) for row in compiled.compiler.apply_converters(found(), compiled.converters)
+        ]
 
 
 def attnames(model: type[models.Model]) -> list[str]:
@@ -189,44 +194,63 @@ def update_row(obj: models.Model, fields: Sequence[str], using: str = DEFAULT_DB
     params = [prepare(obj, connection) for prepare in preparers]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, obj.pk])
-        if cursor.rowcount != 1:
+        # In a pipeline the count comes with the answer, later: the caller has locked
+        # the row it updates.
+        if cursor.rowcount != 1 and not in_pipeline(connection):
             raise ObjectDoesNotExist(f"update_row: no {model.__name__} {obj.pk}")
 
 
-_INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[Preparer], bool]] = {}
+# How insert_row's row gets its key: the database assigns it and it is read back
+# ("assigned"); the caller drew it from the key's sequence and set ``obj.pk``
+# ("given"); the database assigns it and nobody reads it ("unread": in a pipeline,
+# reading it back would wait for the answer).
+KeyMode = Literal["assigned", "given", "unread"]
+
+_INSERTS: dict[tuple[type[models.Model], str, KeyMode], tuple[str, list[Preparer], bool]] = {}
 
 
-def insert_row(obj: models.Model, using: str = DEFAULT_DB_ALIAS) -> None:
-    """``obj.save()`` of a new instance whose key the database assigns: ``pre_save``
-    of every field (``auto_now`` stamps, blind indexes), each value prepared as
-    ``save()`` prepares it, one INSERT built once per model; sets ``obj.pk``."""
+def _insert_sql(
+    model: type[models.Model], connection: Any, key: KeyMode
+) -> tuple[str, list[Preparer], bool]:
+    opts = model._meta
+    fields = [field for field in opts.concrete_fields if key == "given" or not field.primary_key]
+    quote = connection.ops.quote_name
+    returning = key == "assigned" and connection.features.can_return_columns_from_insert
+    # Identifiers come from the model; every value is a bound parameter.
+    sql = "INSERT INTO {} ({}) VALUES ({}){}".format(  # noqa: S608
+        quote(opts.db_table),
+        ", ".join(quote(str(field.column)) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+        f" RETURNING {quote(str(opts.pk.column))}" if returning else "",
+    )
+    return sql, [_preparer(field, add=True) for field in fields], returning
+
+
+def insert_row(
+    obj: models.Model, using: str = DEFAULT_DB_ALIAS, *, key: KeyMode = "assigned"
+) -> None:
+    """``obj.save()`` of a new instance: ``pre_save`` of every field (``auto_now``
+    stamps, blind indexes), each value prepared as ``save()`` prepares it, one
+    INSERT built once per model. ``key`` says where the key comes from (``KeyMode``);
+    ``obj.pk`` is set except when it is "unread"."""
     model = type(obj)
     opts = model._meta
     connection = connections[using]
-    key = (model, connection.vendor)
-    built = _INSERTS.get(key)
+    cache_key = (model, connection.vendor, key)
+    built = _INSERTS.get(cache_key)
     if built is None:
-        fields = [field for field in opts.concrete_fields if not field.primary_key]
-        quote = connection.ops.quote_name
-        returning = connection.features.can_return_columns_from_insert
-        # Identifiers come from the model; every value is a bound parameter.
-        sql = "INSERT INTO {} ({}) VALUES ({}){}".format(  # noqa: S608
-            quote(opts.db_table),
-            ", ".join(quote(str(field.column)) for field in fields),
-            ", ".join(["%s"] * len(fields)),
-            f" RETURNING {quote(str(opts.pk.column))}" if returning else "",
-        )
-        built = _INSERTS[key] = (sql, [_preparer(field, add=True) for field in fields], returning)
+        built = _INSERTS[cache_key] = _insert_sql(model, connection, key)
     sql, preparers, returning = built
-    if obj.pk is not None:
+    if key == "given" and obj.pk is None:
+        raise ValueError(f"insert_row: {model.__name__} has no key given")
+    if key != "given" and obj.pk is not None:
         raise ValueError(f"insert_row: {model.__name__} {obj.pk} has a key already")
     params = [prepare(obj, connection) for prepare in preparers]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
-            pk = cursor.fetchone()[0]
-        else:
-            pk = connection.ops.last_insert_id(cursor, opts.db_table, str(opts.pk.column))
-    obj.pk = pk
+            obj.pk = cursor.fetchone()[0]
+        elif key == "assigned":
+            obj.pk = connection.ops.last_insert_id(cursor, opts.db_table, str(opts.pk.column))
     obj._state.adding = False
     obj._state.db = using

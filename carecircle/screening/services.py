@@ -31,8 +31,9 @@ from django.utils.translation import gettext as _
 
 from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
-from carecircle.audit.services import audit_record
+from carecircle.audit.services import audit_record, chain_held
 from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
+from carecircle.db.pipeline import in_pipeline, key_drawn, pipelined
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rules import age_on
 from carecircle.screening.followups import followup_open
@@ -203,7 +204,11 @@ def campaign_instruments(campaign: Campaign) -> list[CampaignInstrument]:
 
 def responses_of(participant: Participant) -> dict[str, Response]:
     """The participant's responses by instrument code."""
-    responses = (instance(Response, row) for row in _RESPONSES.rows(participant=participant.pk))
+    return _by_code(_RESPONSES.rows(participant=participant.pk))
+
+
+def _by_code(rows: list[Any]) -> dict[str, Response]:
+    responses = (instance(Response, row) for row in rows)
     return {response.code: response for response in responses}
 
 
@@ -385,23 +390,43 @@ class _Open:
 
     @classmethod
     def lock(cls, participant: Participant) -> _Open:
-        locked = _participant_from(_LOCKED.rows(pk=participant.pk))
-        if locked is None:
-            raise Participant.DoesNotExist
-        return cls.of(locked)
+        return cls.locking(participant)()
 
     @classmethod
-    def of(cls, locked: Participant) -> _Open:
-        """What answering needs, for a participant whose row this transaction locked.
+    def locking(cls, participant: Participant) -> Callable[[], _Open]:
+        """Send the participant's lock now; the function returned reads what answering
+        needs. In a pipeline (PostgreSQL) the read of the pupil's saved answers goes
+        out with the lock, to be read under it in the same round trip; and whatever
+        the caller sends before calling the function goes along too."""
+        rows = _LOCKED.send(pk=participant.pk)
+        connection = connections[DEFAULT_DB_ALIAS]
+        saved = _RESPONSES.send(participant=participant.pk) if in_pipeline(connection) else None
+
+        def opened() -> _Open:
+            locked = _participant_from(rows())
+            answers = saved() if saved is not None else None
+            if locked is None:
+                raise Participant.DoesNotExist
+            return cls.of(locked, answers)
+
+        return opened
+
+    @classmethod
+    def of(cls, locked: Participant, saved: list[Any] | None = None) -> _Open:
+        """What answering needs, for a participant whose row this transaction locked
+        (and the rows of its responses, when the caller read them under the lock).
 
         A pupil who has not started has no responses: the first answer saved or
         submitted marks the participant started in its own transaction (``mark``).
         """
-        started = locked.status != Participant.Status.ISSUED
+        if locked.status == Participant.Status.ISSUED:
+            responses = {}
+        else:
+            responses = responses_of(locked) if saved is None else _by_code(saved)
         return cls(
             participant=locked,
             instruments=campaign_instruments(locked.campaign),
-            responses=responses_of(locked) if started else {},
+            responses=responses,
             age=_age_on(locked.minor.birth_date, locked.campaign),
         )
 
@@ -423,13 +448,16 @@ class _Open:
         saved.update(_check_answers(instrument, answers))
         return instrument, json.dumps(saved, ensure_ascii=False)
 
-    def write(self, chosen: CampaignInstrument, **fields: Any) -> Response:
+    def write(self, chosen: CampaignInstrument, key: int | None = None, **fields: Any) -> Response:
+        """Insert or update the questionnaire's response; a new one takes ``key`` if
+        the caller drew one (``key_drawn``)."""
         response = self.responses.get(chosen.code)
         if response is None:
             response = Response(
                 participant=self.participant, code=chosen.code, version=chosen.version, **fields
             )
-            insert_row(response)
+            response.pk = key
+            insert_row(response, key="assigned" if key is None else "given")
             self.responses[chosen.code] = response
         else:
             for name, value in fields.items():
@@ -455,15 +483,17 @@ class _Open:
             update_row(participant, sorted(set(changed)))
 
 
-@transaction.atomic
 def response_save(*, participant: Participant, code: str, answers: Mapping[str, Any]) -> Response:
     """Keep the answers given so far (merged into those saved before)."""
-    opened = _Open.lock(participant)
-    chosen = opened.chosen(code)
-    merged = opened.merged(chosen, answers)[1]
-    response = opened.write(chosen, answers=merged)
-    opened.mark()
-    return response
+    # A page of a questionnaire: on PostgreSQL the lock goes with the read of the
+    # saved answers, and the writes go together (carecircle.db.pipeline).
+    with transaction.atomic(), pipelined():
+        opened = _Open.lock(participant)
+        chosen = opened.chosen(code)
+        merged = opened.merged(chosen, answers)[1]
+        response = opened.write(chosen, answers=merged)
+        opened.mark()
+        return response
 
 
 def response_submit(
@@ -475,7 +505,6 @@ def response_submit(
     )[0]
 
 
-@transaction.atomic
 def response_submit_once(
     *, participant: Participant, code: str, answers: Mapping[str, Any], idempotency_key: str = ""
 ) -> tuple[Response, bool]:
@@ -485,11 +514,14 @@ def response_submit_once(
     Two submits of one pupil (a double tap, a retry) run one after the other on the
     participant's lock; the second finds the first's result and returns it.
     """
-    opened = _Open.lock(participant)
-    done = opened.responses.get(code)
-    if done is not None and done.submitted_at is not None:
-        return done, False
-    return _submit(opened, opened.chosen(code), answers, idempotency_key), True
+    with transaction.atomic(), pipelined():
+        opening = _Open.locking(participant)
+        with chain_held():  # the head's lock goes with the participant's
+            opened = opening()
+            done = opened.responses.get(code)
+            if done is not None and done.submitted_at is not None:
+                return done, False
+            return _submit(opened, opened.chosen(code), answers, idempotency_key), True
 
 
 @dataclass(frozen=True)
@@ -509,12 +541,15 @@ def _score(opened: _Open, chosen: CampaignInstrument, answers: Mapping[str, Any]
     return _Scored(chosen, merged, result)
 
 
-def _store(opened: _Open, scored: _Scored, idempotency_key: str) -> Response:
+def _store(
+    opened: _Open, scored: _Scored, idempotency_key: str, key: int | None = None
+) -> Response:
     """Store a scored questionnaire, its audit event and any follow-up, and mark the
     participant (whose row the caller's transaction has locked)."""
     result = scored.result
     response = opened.write(
         scored.chosen,
+        key,
         answers=scored.merged,
         total=None if result.total is None else Decimal(str(round(result.total, 2))),
         subscales=dict(result.subscales),
@@ -656,19 +691,27 @@ def response_submit_by_code(
     since the campaign opened, is a ValidationError with the code "instrument".
     """
     digest = code_digest(code)
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
     early = None
-    if connections[DEFAULT_DB_ALIAS].vendor == "sqlite":
+    if vendor == "sqlite":
         early = _scored_before_the_lock(digest, instrument, read_answers)
-    with transaction.atomic():
+    # On PostgreSQL the participant's lock, the chain head's and the response's key
+    # go out together, and then the writes together (carecircle.db.pipeline).
+    with transaction.atomic(), pipelined():
         if early is not None and _unchanged(early[0].participant):
-            return _store(*early, idempotency_key), True
-        locked = _participant_from(_LOCKED_BY_DIGEST.rows(digest=digest))
-        if locked is None or not participant_open(locked, timezone.now()):
-            return None, False
-        opened, prepared = _prepare(locked, instrument, read_answers)
-        if isinstance(prepared, Response):
-            return prepared, False
-        return _store(opened, prepared, idempotency_key), True
+            with chain_held():
+                return _store(*early, idempotency_key), True
+        locked_rows = _LOCKED_BY_DIGEST.send(digest=digest)
+        with chain_held():
+            drawing = key_drawn(Response) if vendor == "postgresql" else None
+            locked = _participant_from(locked_rows())
+            key = drawing() if drawing is not None else None
+            if locked is None or not participant_open(locked, timezone.now()):
+                return None, False
+            opened, prepared = _prepare(locked, instrument, read_answers)
+            if isinstance(prepared, Response):
+                return prepared, False
+            return _store(opened, prepared, idempotency_key, key), True
 
 
 OPEN_STATUSES = (Participant.Status.ISSUED, Participant.Status.STARTED)

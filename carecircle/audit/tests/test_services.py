@@ -6,12 +6,21 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carecircle.accounts.models import User
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent
-from carecircle.audit.services import _clean, audit_record, audit_verify, note_denial
+from carecircle.audit.services import (
+    _clean,
+    audit_record,
+    audit_verify,
+    chain_held,
+    note_denial,
+)
 from carecircle.people.models import Minor
 from carecircle.people.services import minor_create
 
@@ -164,3 +173,34 @@ def test_it_writes_a_denial_at_once_outside_a_request(personas: dict[str, User])
     event = AuditEvent.objects.get(action=AuditEvent.Action.DENIED)
     assert (event.actor_id, event.object_id) == (personas["auditor"].pk, "7")
     assert event.details == {"reason": "out of scope"}
+
+
+@pytest.mark.django_db
+def test_a_held_chain_locks_the_head_once_and_chains_every_append() -> None:
+    audit_record(actor=None, action=AuditEvent.Action.VIEW, object_type="t", username="before")
+    with CaptureQueriesContext(connection) as sent, transaction.atomic(), chain_held():
+        first = audit_record(actor=None, action=AuditEvent.Action.CREATE, username="one")
+        second = audit_record(actor=None, action=AuditEvent.Action.CREATE, username="two")
+    heads = [q for q in sent.captured_queries if "audit_auditchainhead" in q["sql"]]
+    assert len(heads) == 1
+    assert second.seq == first.seq + 1 and second.prev_hash == first.hash
+    # Nothing waited for the events' keys; their seq names them.
+    assert first.pk is None and AuditEvent.objects.get(seq=second.seq).hash == second.hash
+    assert AuditChainHead.objects.get().seq == second.seq
+    assert audit_verify().ok
+
+
+@pytest.mark.usefixtures("flushable_audit_log")  # outside the test's own transaction
+def test_a_held_chain_needs_a_transaction() -> None:
+    with pytest.raises(TransactionManagementError), chain_held():
+        pass
+
+
+@pytest.mark.django_db
+def test_a_held_chain_starts_a_new_databases_chain() -> None:
+    AuditChainHead.objects.all().delete()
+    assert not AuditEvent.objects.exists()
+    with transaction.atomic(), chain_held():
+        event = audit_record(actor=None, action=AuditEvent.Action.CREATE, username="first")
+    assert (event.seq, event.prev_hash) == (1, GENESIS)
+    assert audit_verify().ok

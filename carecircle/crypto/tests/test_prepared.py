@@ -113,6 +113,32 @@ def test_insert_row_stores_what_save_stores(district: dict[str, Any]) -> None:
         insert_row(inserted)
 
 
+def test_insert_row_takes_a_given_key_or_leaves_the_key_unread(district: dict[str, Any]) -> None:
+    assigned = _minor()
+    insert_row(assigned)
+    given = _minor(name="李四", id_number="431103201303020022")
+    given.pk = assigned.pk + 1000
+    insert_row(given, key="given")
+    unread = _minor(name="王五", id_number="431103201001010015")
+    insert_row(unread, key="unread")
+    assert unread.pk is None and not unread._state.adding
+    assert Minor.objects.get(pk=assigned.pk + 1000).name == "李四"
+    assert Minor.objects.filter(name="王五").exists()
+    with pytest.raises(ValueError, match="no key given"):
+        insert_row(_minor(), key="given")
+    with pytest.raises(ValueError, match="key already"):
+        insert_row(given, key="unread")
+
+
+def test_a_sent_read_is_read_later_with_the_same_rows(district: dict[str, Any]) -> None:
+    minor = _minor()
+    minor.save()
+    later = BY_AREA.send(area="431103101200", since=minor.pk)
+    rows = later()
+    assert rows == BY_AREA.rows(area="431103101200", since=minor.pk)
+    assert [row[1] for row in rows] == ["张小明"]
+
+
 def test_update_row_writes_the_fields_and_stamps_updated_at(district: dict[str, Any]) -> None:
     minor = _minor()
     minor.save()

@@ -18,6 +18,8 @@ from django.utils import timezone
 from carecircle.accounts.models import Organisation, User
 from carecircle.accounts.roles import Role
 from carecircle.audit.models import AuditEvent
+from carecircle.audit.services import audit_verify
+from carecircle.notifications.models import OutboxMessage
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.screening import services
 from carecircle.screening.instruments import get_instrument, score
@@ -154,32 +156,29 @@ def test_it_scores_a_submission_and_answers_only_submitted(world: World) -> None
 
 
 def _statements(queries: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """(verb, first table) of each statement sent, transaction control left out."""
+    """(verb, first table or function) of each statement sent, transaction control
+    left out."""
     found = []
     for query in queries:
         words = query["sql"].replace('"', "").split()
         verb = words[0].upper()
         if verb in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"):
             continue
-        table = (
-            words[words.index("FROM" if verb == "SELECT" else "INTO") + 1]
-            if verb
-            in (
-                "SELECT",
-                "INSERT",
-            )
-            else words[1]
-        )
+        if verb == "SELECT":
+            table = words[words.index("FROM") + 1] if "FROM" in words else words[1].split("(")[0]
+        else:
+            table = words[words.index("INTO") + 1] if verb == "INSERT" else words[1]
         found.append((verb, table))
     return found
 
 
 def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
-    # PERFORMANCE.md G4: each statement is a round trip on PostgreSQL. The campaign's
-    # instruments are read once per process; a pupil who has not started has no
-    # saved answers to read; the event's insert moves the chain head by itself. On
-    # SQLite the pupil is read once more: scored before the write lock, read again
-    # under it.
+    # PERFORMANCE.md G4. The campaign's instruments are read once per process; a
+    # pupil who has not started has no saved answers to read; the chain head is
+    # locked once and the event's insert moves it by itself. On PostgreSQL the
+    # participant's lock, the head's and the response's key go out together and the
+    # writes together (carecircle.db.pipeline). On SQLite the pupil is
+    # read once more: scored before the write lock, read again under it.
     code, answers = world.code(world.older), {f"q{n}": 0 for n in range(1, 8)}
     with CaptureQueriesContext(connection) as first:
         assert submit(code=code, answers=PHQ9_MILD).status_code == 201
@@ -187,23 +186,38 @@ def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
         assert submit(code=code, instrument="GAD7", answers=answers).status_code == 201
     writes = [
         ("INSERT", "screening_response"),
-        ("SELECT", "audit_auditchainhead"),
         ("INSERT", "audit_auditevent"),
         ("UPDATE", "screening_participant"),
     ]
-    again = [("SELECT", "screening_participant")] if connection.vendor == "sqlite" else []
-    assert _statements(first.captured_queries) == [
-        ("SELECT", "screening_participant"),
-        ("SELECT", "screening_campaigninstrument"),
-        *again,
-        *writes,
-    ]
-    assert _statements(second.captured_queries) == [
-        *again,
-        ("SELECT", "screening_participant"),
-        ("SELECT", "screening_response"),
-        *writes,
-    ]
+    head = ("SELECT", "audit_auditchainhead")
+    if connection.vendor == "sqlite":
+        participant = ("SELECT", "screening_participant")
+        assert _statements(first.captured_queries) == [
+            participant,
+            ("SELECT", "screening_campaigninstrument"),
+            participant,  # again, under the lock
+            head,
+            *writes,
+        ]
+        assert _statements(second.captured_queries) == [
+            participant,  # started: not scored early
+            participant,
+            head,
+            ("SELECT", "screening_response"),
+            *writes,
+        ]
+    else:
+        locks = [("SELECT", "screening_participant"), head, ("SELECT", "nextval")]
+        assert _statements(first.captured_queries) == [
+            *locks,
+            ("SELECT", "screening_campaigninstrument"),
+            *writes,
+        ]
+        assert _statements(second.captured_queries) == [
+            *locks,
+            ("SELECT", "screening_response"),
+            *writes,
+        ]
     assert world.participant(world.older).status == Participant.Status.SUBMITTED
 
 
@@ -257,6 +271,25 @@ def test_a_submit_that_lands_while_another_is_scored_is_the_one_stored(
     assert late.status_code == 409  # submitted before, with another key: not stored
     stored = ScreeningResponse.objects.get(participant__minor=world.older, code="PHQ9")
     assert (stored.idempotency_key, stored.triage) == ("other-tab-key", "red_critical")
+
+
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_a_committed_critical_submit_stores_each_row_once(world: World) -> None:
+    # Committed for real (a transactional test): on PostgreSQL the writes travel
+    # together in a pipeline, and must all be there, chained, after the commit.
+    before = AuditEvent.objects.count()
+    assert submit(code=world.code(world.older), answers=PHQ9_CRITICAL).status_code == 201
+    stored = ScreeningResponse.objects.get()
+    follow_up = FollowUp.objects.get()
+    assert (stored.triage, follow_up.response_id) == ("red_critical", stored.pk)
+    assert OutboxMessage.objects.get().payload == {"follow_up": follow_up.pk}
+    events = AuditEvent.objects.filter(seq__gt=0).order_by("seq")[before:]
+    assert [(e.object_type, e.object_id) for e in events] == [
+        ("screening.response", str(stored.pk)),
+        ("screening.followup", str(follow_up.pk)),
+    ]
+    assert audit_verify().ok
+    assert world.participant(world.older).status == Participant.Status.STARTED
 
 
 def test_the_answer_never_carries_a_score_even_for_a_critical_result(world: World) -> None:

@@ -160,6 +160,21 @@ def test_a_code_opens_only_its_open_consented_questionnaire(
 def test_answers_resume_and_a_second_submit_changes_nothing(
     personas: dict[str, User], school: Any, pupils: dict[str, Minor]
 ) -> None:
+    _resume_and_submit_twice(personas, school, pupils)
+
+
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_committed_answers_resume_and_a_second_submit_changes_nothing(
+    personas: dict[str, User], school: Any, pupils: dict[str, Minor]
+) -> None:
+    # Each save and submit commits for real (a transactional test): on PostgreSQL
+    # their writes travel together in a pipeline.
+    _resume_and_submit_twice(personas, school, pupils)
+
+
+def _resume_and_submit_twice(
+    personas: dict[str, User], school: Any, pupils: dict[str, Minor]
+) -> None:
     campaign = _campaign(personas["counselor"], school)
     participants_issue(actor=personas["counselor"], campaign=campaign)
     older = campaign.participants.get(minor=pupils["older"])

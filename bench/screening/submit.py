@@ -5,7 +5,8 @@ goals to be measured the same way: gunicorn with two sync workers on 127.0.0.1,
 eight clients on the same two cores, runs of ten seconds, baseline and subject
 interleaved, the median of three. Both endpoints are served by one server in the
 same run (``bench/settings.py`` routes ``bench/urls.py`` and turns the submit
-throttle off).
+throttle off). A bare view (``bench/hello/``) runs with them: G4 restates its goal
+against it, and the note gives both ratios.
 
 The clients are threads with plain sockets and requests encoded beforehand, so that
 the load generator takes as little of the two cores as it can: wrk's part in B3.
@@ -67,6 +68,9 @@ def _raw(path: str, body: bytes) -> bytes:
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+HELLO = b"GET /bench/hello/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
 
 def _exchange(port: int, raw: bytes) -> bytes:
@@ -195,11 +199,14 @@ def _plain_table() -> None:
             editor.create_model(plain)
 
 
-def _interleaved(baseline: _Load, subject: _Load, pupils: _Pupils) -> Iterator[tuple[float, float]]:
+def _interleaved(
+    hello: _Load, baseline: _Load, subject: _Load, pupils: _Pupils
+) -> Iterator[tuple[float, float, float]]:
     for _ in range(RUNS):
+        ceiling = hello.run(SUBMIT_SECONDS)
         base = baseline.run(SUBMIT_SECONDS)
         pupils.stock(SUBMIT_SECONDS)
-        yield base, subject.run(SUBMIT_SECONDS)
+        yield ceiling, base, subject.run(SUBMIT_SECONDS)
 
 
 def screening_submit(built: dict[str, Any]) -> Figure:
@@ -219,13 +226,16 @@ def screening_submit(built: dict[str, Any]) -> Figure:
     minimal_raw = _raw(MINIMAL_SUBMIT_PATH, minimal_body)
     before = Response.objects.filter(submitted_at__isnull=False).count()
     with server(SUBMIT_WORKERS, settings="bench.settings") as port:
+        hello = _Load(port, lambda: HELLO, 200)
         baseline = _Load(port, lambda: minimal_raw, 201)
         subject = _Load(port, pupils.next_request, 201)
+        hello.warm(WARM_SECONDS)
         baseline.warm(WARM_SECONDS)
         subject.warm(WARM_SECONDS)
-        pairs = list(_interleaved(baseline, subject, pupils))
-    minimal_rate = statistics.median(p[0] for p in pairs)
-    submit_rate = statistics.median(p[1] for p in pairs)
+        runs = list(_interleaved(hello, baseline, subject, pupils))
+    hello_rate, minimal_rate, submit_rate = (
+        statistics.median(r[i] for r in runs) for i in range(3)
+    )
     submitted = Response.objects.filter(submitted_at__isnull=False)
     # Each 201 stored exactly one response.
     assert submitted.count() - before == subject.answered, (submitted.count(), subject.answered)
@@ -235,5 +245,11 @@ def screening_submit(built: dict[str, Any]) -> Figure:
         f"{RUNS} runs of {SUBMIT_SECONDS:.0f} s each; minimal {minimal_rate:.0f}/s "
         f"({quantiles(baseline.times)}, {minimal_statements} SQL), submit {submit_rate:.0f}/s "
         f"({quantiles(subject.times)}, {statements} SQL); levels {shares(levels)}"
+    )
+    # G4 restates its goal against a bare view: the submit at >= 0.15 of it on
+    # PostgreSQL, >= 0.27 on SQLite (B3 measured the minimal submit at 0.22 and 0.39).
+    note(
+        f"screening_submit against hello {hello_rate:.0f}/s ({quantiles(hello.times)}): "
+        f"minimal {minimal_rate / hello_rate:.2f}, submit {submit_rate / hello_rate:.2f}"
     )
     return Figure("screening_submit", submit_rate, "req/s", submit_rate / minimal_rate, ">=0.7")

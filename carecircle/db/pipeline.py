@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from psycopg import pq
 
 
 @contextmanager
@@ -58,8 +59,6 @@ def in_pipeline(connection: Any) -> bool:
     raw = connection.connection
     if connection.vendor != "postgresql" or raw is None:
         return False
-    from psycopg import pq
-
     return bool(raw.pgconn.pipeline_status != pq.PipelineStatus.OFF)
 
 

@@ -170,6 +170,10 @@ INSTRUMENTS_READ = "_screening_instruments"  # where a loaded campaign keeps the
 # (a test's rolled-back row) never finds another campaign's instruments.
 @lru_cache(maxsize=512)  # campaigns; a district opens a few hundred a year
 def _instruments_of(pk: int, created: datetime) -> tuple[CampaignInstrument, ...]:
+    return _fetch_instruments(pk)
+
+
+def _fetch_instruments(pk: int) -> tuple[CampaignInstrument, ...]:
     return tuple(instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=pk))
 
 
@@ -181,9 +185,7 @@ def forget_campaign_instruments() -> None:
 def _read_instruments(campaign: Campaign) -> tuple[CampaignInstrument, ...]:
     created = campaign.__dict__.get("created_at")  # never load a deferred column for a key
     if created is None:
-        return tuple(
-            instance(CampaignInstrument, r) for r in _INSTRUMENTS.rows(campaign=campaign.pk)
-        )
+        return _fetch_instruments(campaign.pk)
     return _instruments_of(campaign.pk, created)
 
 
@@ -521,7 +523,8 @@ def response_submit_once(
             done = opened.responses.get(code)
             if done is not None and done.submitted_at is not None:
                 return done, False
-            return _submit(opened, opened.chosen(code), answers, idempotency_key), True
+            scored = _score(opened, opened.chosen(code), answers)
+            return _store(opened, scored, idempotency_key), True
 
 
 @dataclass(frozen=True)
@@ -574,13 +577,6 @@ def _store(
     followup_open(response)
     opened.mark(submitted_at=response.submitted_at)
     return response
-
-
-def _submit(
-    opened: _Open, chosen: CampaignInstrument, answers: Mapping[str, Any], idempotency_key: str
-) -> Response:
-    """Score the answers merged with those saved before and store the result."""
-    return _store(opened, _score(opened, chosen, answers), idempotency_key)
 
 
 _LOCKED_BY_DIGEST = Prepared(

@@ -8,6 +8,8 @@ The chain head gets its single row here, so that appends never race to create it
 
 from django.db import migrations
 
+from carecircle.db.migrations import execute_for_vendor
+
 SQLITE = [
     """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;""",
@@ -31,18 +33,12 @@ POSTGRES_REVERSE = [
 
 
 def forwards(apps, schema_editor):
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(schema_editor.connection.vendor, [])
-    for statement in statements:
-        schema_editor.execute(statement)
+    execute_for_vendor(schema_editor, {"sqlite": SQLITE, "postgresql": POSTGRES})
     apps.get_model("audit", "AuditChainHead").objects.get_or_create(pk=1)
 
 
 def backwards(apps, schema_editor):
-    statements = {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(
-        schema_editor.connection.vendor, []
-    )
-    for statement in statements:
-        schema_editor.execute(statement)
+    execute_for_vendor(schema_editor, {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE})
 
 
 class Migration(migrations.Migration):

@@ -12,6 +12,8 @@ audit tests check that the head follows, so such a migration cannot pass them.
 
 from django.db import migrations
 
+from carecircle.db.migrations import execute_for_vendor
+
 SQLITE = [
     """CREATE TRIGGER audit_event_moves_head AFTER INSERT ON audit_auditevent
        BEGIN
@@ -35,17 +37,11 @@ POSTGRES_REVERSE = [
 
 
 def forwards(apps, schema_editor):
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(schema_editor.connection.vendor, [])
-    for statement in statements:
-        schema_editor.execute(statement)
+    execute_for_vendor(schema_editor, {"sqlite": SQLITE, "postgresql": POSTGRES})
 
 
 def backwards(apps, schema_editor):
-    statements = {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(
-        schema_editor.connection.vendor, []
-    )
-    for statement in statements:
-        schema_editor.execute(statement)
+    execute_for_vendor(schema_editor, {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE})
 
 
 class Migration(migrations.Migration):

@@ -196,6 +196,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's own default for SQLite's test database, said outright: pytest-django
     # knows an in-memory one by the engine's name, which is no longer Django's.
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
+# PostgreSQL keeps the hot paths' statements prepared (carecircle/db/statements.py);
+# off (0) behind a pooler that does not track prepared statements.
+CARECIRCLE_DB_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ------------------------------------------------------------

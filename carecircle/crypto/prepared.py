@@ -12,9 +12,10 @@ ORM as the language the statements are written in and drop the per-call cost:
 - ``update_row`` is ``save(update_fields=...)`` of one row with its UPDATE built
   once per model and field list.
 
-Both send their statements through Django's cursor, so transactions, query
-logging and ``execute_wrapper`` see them as any other. They send no signals;
-the models they are used with have none and no ``save()`` of their own.
+They send their statements through a Django cursor, so transactions, query
+logging and ``execute_wrapper`` see them as any other; on PostgreSQL one whose
+statements the server keeps prepared (``carecircle.db.statements``). They send no
+signals; the models they are used with have none and no ``save()`` of their own.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.db.models import QuerySet
 
 from carecircle.crypto.bulk import plain_types
 from carecircle.db.pipeline import in_pipeline, sent
+from carecircle.db.statements import prepared_cursor
 
 # Placeholder values: what a caller's value looks like while the queryset is
 # compiled, found again among the compiled parameters to know where values go.
@@ -192,7 +194,7 @@ def update_row(obj: models.Model, fields: Sequence[str], using: str = DEFAULT_DB
         built = _UPDATES[key] = (sql, [_preparer(field, add=False) for field in chosen])
     sql, preparers = built
     params = [prepare(obj, connection) for prepare in preparers]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [*params, obj.pk])
         # In a pipeline the count comes with the answer, later: the caller has locked
         # the row it updates.
@@ -246,7 +248,7 @@ def insert_row(
     if key != "given" and obj.pk is not None:
         raise ValueError(f"insert_row: {model.__name__} {obj.pk} has a key already")
     params = [prepare(obj, connection) for prepare in preparers]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         if returning:
             obj.pk = cursor.fetchone()[0]

@@ -33,7 +33,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from psycopg import pq
+
+from carecircle.db.statements import prepared_cursor
 
 
 @contextmanager
@@ -66,11 +70,11 @@ def sent(connection: Any, sql: str, params: list[Any]) -> Callable[[], list[Any]
     """Send a statement now and read its rows later: the function returned reads
     them (once). Outside a pipeline the rows are read at once."""
     if not in_pipeline(connection):
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
         return lambda: found
-    cursor = connection.cursor()
+    cursor = prepared_cursor(connection)
     try:
         cursor.execute(sql, params)
     except BaseException:
@@ -86,22 +90,18 @@ def sent(connection: Any, sql: str, params: list[Any]) -> Callable[[], list[Any]
     return rows
 
 
-def key_drawn(model: type[models.Model], using: str = DEFAULT_DB_ALIAS) -> Callable[[], int]:
-    """The next key of ``model``'s table, drawn from its sequence (PostgreSQL): a row
-    inserted with it needs no ``RETURNING``, whose answer would end a pipeline.
-    Sent now, read by calling the function returned."""
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        raise ValueError("key_drawn: only PostgreSQL keys come from a sequence")
+def with_key_drawn(queryset: QuerySet[Any], model: type[models.Model]) -> QuerySet[Any]:
+    """``queryset`` (a ``values_list``) with one more column last: for each row, a
+    new key of ``model``'s table drawn from its sequence (PostgreSQL). A row
+    inserted with that key needs no ``RETURNING``, whose answer would end a
+    pipeline, and the key costs no statement of its own: it comes with a read the
+    caller sends anyway (the row it locks before inserting)."""
+    if connections[queryset.db].vendor != "postgresql":
+        raise ValueError("with_key_drawn: only PostgreSQL keys come from a sequence")
     opts = model._meta
-    return _first(
-        sent(
-            connection,
-            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
-            [opts.db_table, opts.pk.column],
-        )
+    drawn = RawSQL(
+        "nextval(pg_get_serial_sequence(%s, %s))",
+        (opts.db_table, opts.pk.column),
+        output_field=models.BigIntegerField(),
     )
-
-
-def _first(rows: Callable[[], list[Any]]) -> Callable[[], int]:
-    return lambda: int(rows()[0][0])
+    return queryset.annotate(drawn_key=drawn)

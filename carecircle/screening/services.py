@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, chain_held
 from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
-from carecircle.db.pipeline import in_pipeline, key_drawn, pipelined
+from carecircle.db.pipeline import in_pipeline, pipelined, with_key_drawn
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rules import age_on
 from carecircle.screening.followups import followup_open
@@ -273,14 +274,23 @@ def participants_issue(*, actor: Any, campaign: Campaign) -> int:
 # instruments: nothing of the child is decrypted to answer a questionnaire.
 _PARTICIPANT = [name for name in attnames(Participant) if name != "code"]
 _CAMPAIGN = attnames(Campaign)
+# What the submit API needs of the campaign (whether it is open, the pupil's age on
+# its first day, the school of a follow-up, the key of its cached instruments): each
+# column read is a value converted, and a timestamp's conversion is Python's. In the
+# model's order, as from_db wants.
+_CAMPAIGN_TO_SUBMIT = [
+    name
+    for name in _CAMPAIGN
+    if name in {"id", "school_id", "status", "opens_at", "closes_at", "created_at"}
+]
 
 
-def _participant_rows(**filters: Any) -> Any:
+def _participant_rows(campaign: Sequence[str] = _CAMPAIGN, **filters: Any) -> Any:
     return (
         Participant.objects.filter(**filters)
         .order_by()
         .values_list(
-            *_PARTICIPANT, *(f"campaign__{name}" for name in _CAMPAIGN), "minor__birth_date"
+            *_PARTICIPANT, *(f"campaign__{name}" for name in campaign), "minor__birth_date"
         )
     )
 
@@ -308,15 +318,20 @@ _RESPONSES = Prepared(
 )
 
 
-def _participant_from(rows: list[Any]) -> Participant | None:
-    """The participant of a ``_participant_rows`` row, its campaign and the child's
-    birth date attached (the child's other fields load if anything asks for them)."""
+def _participant_from(
+    rows: list[Any], campaign_fields: list[str] = _CAMPAIGN
+) -> Participant | None:
+    """The participant of a ``_participant_rows`` row, its campaign (of the columns
+    read) and the child's birth date attached (the other fields load if anything
+    asks for them)."""
     if not rows:
         return None
     row = rows[0]
     split = len(_PARTICIPANT)
     participant = Participant.from_db(DEFAULT_DB_ALIAS, _PARTICIPANT, list(row[:split]))
-    campaign = instance(Campaign, row[split : split + len(_CAMPAIGN)])
+    campaign = Campaign.from_db(
+        DEFAULT_DB_ALIAS, campaign_fields, list(row[split : split + len(campaign_fields)])
+    )
     minor = Minor.from_db(DEFAULT_DB_ALIAS, ["id", "birth_date"], [participant.minor_id, row[-1]])
     Participant.campaign.field.set_cached_value(participant, campaign)
     Participant.minor.field.set_cached_value(participant, minor)
@@ -452,7 +467,7 @@ class _Open:
 
     def write(self, chosen: CampaignInstrument, key: int | None = None, **fields: Any) -> Response:
         """Insert or update the questionnaire's response; a new one takes ``key`` if
-        the caller drew one (``key_drawn``)."""
+        the caller drew one (``with_key_drawn``)."""
         response = self.responses.get(chosen.code)
         if response is None:
             response = Response(
@@ -579,10 +594,36 @@ def _store(
     return response
 
 
-_LOCKED_BY_DIGEST = Prepared(
-    lambda digest: _participant_rows(code_digest=digest).select_for_update(of=("self",)),
-    digest=str,
+def _locked_by_digest(digest: str) -> QuerySet[Participant]:
+    return _participant_rows(_CAMPAIGN_TO_SUBMIT, code_digest=digest).select_for_update(
+        of=("self",)
+    )
+
+
+_LOCKED_BY_DIGEST = Prepared(_locked_by_digest, digest=str)
+# On PostgreSQL the lock also draws the key of the response the submit inserts.
+_LOCKED_BY_DIGEST_DRAWING = Prepared(
+    lambda digest: with_key_drawn(_locked_by_digest(digest), Response), digest=str
 )
+
+
+def _locking_by_digest(
+    digest: str, vendor: str
+) -> Callable[[], tuple[Participant | None, int | None]]:
+    """Send the lock of the code's participant now; the function returned reads the
+    participant (None for an unknown code) and, on PostgreSQL, a new response key."""
+    if vendor != "postgresql":
+        rows = _LOCKED_BY_DIGEST.send(digest=digest)
+        return lambda: (_participant_from(rows(), _CAMPAIGN_TO_SUBMIT), None)
+    drawing = _LOCKED_BY_DIGEST_DRAWING.send(digest=digest)
+
+    def read() -> tuple[Participant | None, int | None]:
+        found = drawing()
+        if not found:
+            return None, None
+        return _participant_from([found[0][:-1]], _CAMPAIGN_TO_SUBMIT), found[0][-1]
+
+    return read
 
 
 def _prepare(
@@ -691,17 +732,16 @@ def response_submit_by_code(
     early = None
     if vendor == "sqlite":
         early = _scored_before_the_lock(digest, instrument, read_answers)
-    # On PostgreSQL the participant's lock, the chain head's and the response's key
-    # go out together, and then the writes together (carecircle.db.pipeline).
+    # On PostgreSQL the participant's lock (which draws the response's key) and the
+    # chain head's go out together, and then the writes together
+    # (carecircle.db.pipeline).
     with transaction.atomic(), pipelined():
         if early is not None and _unchanged(early[0].participant):
             with chain_held():
                 return _store(*early, idempotency_key), True
-        locked_rows = _LOCKED_BY_DIGEST.send(digest=digest)
+        locking = _locking_by_digest(digest, vendor)
         with chain_held():
-            drawing = key_drawn(Response) if vendor == "postgresql" else None
-            locked = _participant_from(locked_rows())
-            key = drawing() if drawing is not None else None
+            locked, key = locking()
             if locked is None or not participant_open(locked, timezone.now()):
                 return None, False
             opened, prepared = _prepare(locked, instrument, read_answers)

@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
 
-from carecircle.crypto.prepared import insert_row, update_row
-from carecircle.db.pipeline import in_pipeline, key_drawn, pipelined, sent
+from carecircle.crypto.prepared import Prepared, insert_row, update_row
+from carecircle.db.pipeline import in_pipeline, pipelined, sent, with_key_drawn
 from carecircle.notifications.models import OutboxMessage
 
 POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL pipelines")
@@ -26,18 +26,38 @@ def _message(topic: str) -> OutboxMessage:
 @POSTGRES
 @pytest.mark.usefixtures("flushable_audit_log")  # a commit needs a transactional test
 def test_a_pipeline_in_a_transaction_stores_its_writes() -> None:
+    first = _message("first")
+    insert_row(first)
     with transaction.atomic(), pipelined():
         assert in_pipeline(connection)
-        key = key_drawn(OutboxMessage)
+        # The read of a row draws the next row's key.
+        drawing = _TOPIC_DRAWING.send(topic="first")
         rows = sent(connection, "SELECT count(*) FROM notifications_outboxmessage", [])
-        assert rows() == [(0,)]
-        message = _message("first")
-        message.pk = key()
+        [(topic, key)] = drawing()
+        assert (topic, rows()) == ("first", [(1,)])
+        message = _message("second")
+        message.pk = key
         insert_row(message, key="given")
         message.topic = "changed"
         update_row(message, ["topic"])
     assert not in_pipeline(connection)
-    assert list(OutboxMessage.objects.values_list("pk", "topic")) == [(message.pk, "changed")]
+    assert key > first.pk
+    assert list(OutboxMessage.objects.order_by("pk").values_list("pk", "topic")) == [
+        (first.pk, "first"),
+        (key, "changed"),
+    ]
+    # The sequence moved on: the next key the table assigns is a new one.
+    third = _message("third")
+    insert_row(third)
+    assert third.pk > key
+
+
+_TOPIC_DRAWING = Prepared(
+    lambda topic: with_key_drawn(
+        OutboxMessage.objects.filter(topic=topic).values_list("topic"), OutboxMessage
+    ),
+    topic=str,
+)
 
 
 @POSTGRES
@@ -77,4 +97,4 @@ def test_elsewhere_statements_run_one_by_one() -> None:
         insert_row(_message("one"))
         assert sent(connection, "SELECT topic FROM notifications_outboxmessage", [])() == [("one",)]
     with pytest.raises(ValueError, match="PostgreSQL"):
-        key_drawn(OutboxMessage)
+        with_key_drawn(OutboxMessage.objects.values_list("topic"), OutboxMessage)

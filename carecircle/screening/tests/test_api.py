@@ -176,8 +176,8 @@ def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
     # PERFORMANCE.md G4. The campaign's instruments are read once per process; a
     # pupil who has not started has no saved answers to read; the chain head is
     # locked once and the event's insert moves it by itself. On PostgreSQL the
-    # participant's lock, the head's and the response's key go out together and the
-    # writes together (carecircle.db.pipeline). On SQLite the pupil is
+    # participant's lock (which draws the response's key) and the head's go out
+    # together and the writes together (carecircle.db.pipeline). On SQLite the pupil is
     # read once more: scored before the write lock, read again under it.
     code, answers = world.code(world.older), {f"q{n}": 0 for n in range(1, 8)}
     with CaptureQueriesContext(connection) as first:
@@ -207,7 +207,7 @@ def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
             *writes,
         ]
     else:
-        locks = [("SELECT", "screening_participant"), head, ("SELECT", "nextval")]
+        locks = [("SELECT", "screening_participant"), head]
         assert _statements(first.captured_queries) == [
             *locks,
             ("SELECT", "screening_campaigninstrument"),

@@ -81,6 +81,55 @@ def kept_pages(page: Any) -> list[str]:
     )
 
 
+class PhoneNetwork:
+    """The phone's network as the pages see it (``navigator.onLine``).
+
+    Playwright turns the network off for the whole browser context, but Chromium 150
+    shows a document loaded while it is off (the service worker serves it) as online,
+    at its load and after: only the documents open when the network went off say
+    offline. On a real phone every document says offline, and offline.js reads it as
+    a page loads. So while the network is off, a marker cookie makes each new
+    document say offline from its first script (an init script reads it), and once
+    loaded its own DevTools session tells it too, so that the "online" event comes
+    when the network is back, as it would on a phone.
+    """
+
+    MARK = "e2e-phone-offline"
+    _CONDITIONS = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.page, self.base_url = page, base_url
+        self.session = page.context.new_cdp_session(page)
+        self.offline = False
+        page.context.add_init_script(
+            f"if (document.cookie.split('; ').includes('{self.MARK}=1'))"
+            " Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });"
+        )
+
+    def _emulate(self) -> None:
+        self.session.send(
+            "Network.emulateNetworkConditions", {"offline": self.offline, **self._CONDITIONS}
+        )
+
+    def off(self) -> None:
+        self.offline = True
+        self.page.context.set_offline(True)
+        self.page.context.add_cookies([{"name": self.MARK, "value": "1", "url": self.base_url}])
+
+    def loaded(self) -> None:
+        """The page navigated with the network off: its document is told so too."""
+        assert self.offline
+        assert self.page.evaluate("() => navigator.onLine") is False  # from its first script
+        self._emulate()
+
+    def on(self) -> None:
+        self.offline = False
+        self.page.context.clear_cookies(name=self.MARK)
+        self.page.evaluate("() => { delete navigator.onLine; }")  # the browser's own again
+        self.page.context.set_offline(False)
+        self._emulate()
+
+
 def eventually(check: Callable[[], Any], seconds: float = 10) -> None:
     """Wait for what the browser or the worker does after answering."""
     deadline = time.monotonic() + seconds
@@ -126,6 +175,7 @@ def test_a_visit_recorded_offline_syncs_exactly_once(
     page.set_viewport_size(PHONE)
     context = page.context
     page = sign_in(browser_page, director.username, PASSWORD)
+    network = PhoneNetwork(page, browser_page.base_url)
 
     # Online: the first visits page installs the service worker, which then controls
     # the visits pages; the record page opened next is kept (and that page only).
@@ -144,7 +194,7 @@ def test_a_visit_recorded_offline_syncs_exactly_once(
     # A first visit, posted while the phone believes it is online: the post fails on the
     # network and the service worker keeps it with the key it carried (the server may
     # have got it), then shows the offline page.
-    context.set_offline(True)
+    network.off()
     page.evaluate("() => Object.defineProperty(navigator, 'onLine', { get: () => true })")
     first_key = fill_visit(page, "孩子状态良好，缺少学习用品。")
     page.locator("#visit-form button[type=submit]").click()
@@ -161,13 +211,14 @@ def test_a_visit_recorded_offline_syncs_exactly_once(
     # server put in the copy, nor the first visit's).
     response = page.goto(record)
     assert response is not None and response.from_service_worker
-    page.wait_for_function("() => navigator.onLine === false")
+    network.loaded()
     assert page.locator("#visit-form[data-stored-copy='1']").count() == 1
     assert "王小芳" in page.locator("#visit-form").inner_text()
     wait_count(page, 1)
     opened_key = form_key(page)
     response = page.reload()
     assert response is not None and response.from_service_worker
+    network.loaded()
     wait_count(page, 1)
     second_key = form_key(page)
     assert len({first_key, opened_key, second_key}) == 3
@@ -197,13 +248,14 @@ def test_a_visit_recorded_offline_syncs_exactly_once(
     for path in ("/visits/due/", "/visits/new/"):
         response = page.goto(browser_page.url(path))
         assert response is not None and response.from_service_worker
+        network.loaded()
         wait_count(page, 2)
         assert page.locator("#visit-shell").count() == 1
         assert "王小芳" not in page.content()
     page.screenshot(path=str(SHOTS / "e2e-visits-offline-shell.png"), full_page=True)
 
     # Back online: the queue is sent by itself, once.
-    context.set_offline(False)
+    network.on()
     page.wait_for_function(
         f"() => document.querySelector('{QUEUE}').dataset.phase === 'idle'"
         f" && document.querySelector('{QUEUE}').dataset.count === '0'"
@@ -309,11 +361,12 @@ def test_a_visit_recorded_offline_syncs_exactly_once(
     # The kept copy, opened while the network failed, with the network back: its form
     # never posts itself (its CSRF token may be from a session that is over), the visit
     # goes through the queue at once.
-    context.set_offline(True)
+    network.off()
     response = page.reload()
     assert response is not None and response.from_service_worker
+    network.loaded()
     assert page.locator("#visit-form[data-stored-copy='1']").count() == 1
-    context.set_offline(False)
+    network.on()
     page.wait_for_function("() => navigator.onLine === true")
     third_key = fill_visit(page, "网络恢复后记录。")
     page.locator("#visit-form button[type=submit]").click()

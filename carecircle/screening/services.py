@@ -318,22 +318,18 @@ _RESPONSES = Prepared(
 )
 
 
-def _participant_from(
-    rows: list[Any], campaign_fields: list[str] = _CAMPAIGN
-) -> Participant | None:
-    """The participant of a ``_participant_rows`` row, its campaign (of the columns
-    read) and the child's birth date attached (the other fields load if anything
-    asks for them)."""
+def _participant_from(rows: list[Any], campaign: Sequence[str] = _CAMPAIGN) -> Participant | None:
+    """The participant of a ``_participant_rows`` row read with these ``campaign``
+    columns, its campaign and the child's birth date attached (the other fields
+    load if anything asks for them)."""
     if not rows:
         return None
     row = rows[0]
     split = len(_PARTICIPANT)
     participant = Participant.from_db(DEFAULT_DB_ALIAS, _PARTICIPANT, list(row[:split]))
-    campaign = Campaign.from_db(
-        DEFAULT_DB_ALIAS, campaign_fields, list(row[split : split + len(campaign_fields)])
-    )
+    loaded = Campaign.from_db(DEFAULT_DB_ALIAS, campaign, list(row[split : split + len(campaign)]))
     minor = Minor.from_db(DEFAULT_DB_ALIAS, ["id", "birth_date"], [participant.minor_id, row[-1]])
-    Participant.campaign.field.set_cached_value(participant, campaign)
+    Participant.campaign.field.set_cached_value(participant, loaded)
     Participant.minor.field.set_cached_value(participant, minor)
     return participant
 

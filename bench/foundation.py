@@ -2,7 +2,8 @@
 
 audit_append
     Audited child views per second through ``minor_view`` (one transaction each: lock
-    the chain head, hash, insert, move the head) against a raw single-row INSERT
+    the chain head, hash, insert, move the head; on PostgreSQL the database's
+    ``audit_append`` does all four) against a raw single-row INSERT
     of the same payload into a plain table (primary key only) in autocommit: one
     commit each, so both pay the same durable commit. Goal ≥ 0.3.
 encrypted_field_write

@@ -96,8 +96,20 @@ class AuditEvent(models.Model):
         return chain_hash(self.prev_hash, self.canonical())
 
     def canonical(self) -> dict[str, Any]:
+        """What the hash covers: the event's content and its place in the chain."""
+        return {**self.content(), "seq": self.seq}
+
+    def content_json(self) -> str:
+        """The canonical JSON of the event's content, without ``seq``.
+
+        ``seq`` sorts after every other key, so the JSON ``chain_hash`` hashes is
+        this with ``,"seq":N`` before the closing brace: PostgreSQL completes and
+        hashes it when it appends the event (``audit_append``, migration 0007).
+        """
+        return canonical_json(self.content())
+
+    def content(self) -> dict[str, Any]:
         return {
-            "seq": self.seq,
             "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": self.actor_id,
             "actor_username": self.actor_username,
@@ -113,9 +125,12 @@ class AuditEvent(models.Model):
         }
 
 
+def canonical_json(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
-    payload = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev_hash}|{canonical_json(body)}".encode()).hexdigest()
 
 
 class AuditChainHead(models.Model):

@@ -3,10 +3,17 @@
 ``audit_record`` joins the caller's transaction: if the audited action rolls back,
 so does its entry, and if the entry cannot be written the action fails with it
 (fail closed, SECURITY.md AL-1).
+
+Appends are serialised on the chain head's one row, which each audited transaction
+holds until it commits. On PostgreSQL the database links the event into the chain
+in the statement that inserts it (``audit_append``, migration 0007), so the head is
+held only from the first append to the commit. On SQLite the event is chained here;
+a transaction there holds the database's write lock from its first write anyway.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +28,8 @@ from django.utils import timezone
 from carecircle.audit import context
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
 from carecircle.crypto.prepared import Prepared, insert_row
+from carecircle.db.pipeline import in_pipeline
+from carecircle.db.statements import prepared_cursor
 
 HEAD = 1  # the chain head's one row
 # Locking the tip serialises appends, so the chain has no forks.
@@ -49,20 +58,24 @@ _held: ContextVar[_HeldTip | None] = ContextVar("audit_chain_held", default=None
 
 @contextmanager
 def chain_held(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Lock the chain head once for the block's appends, inside a transaction.
+    """Lock the chain head once for the block's appends, inside a transaction
+    (SQLite; on PostgreSQL the database chains each append, and this does nothing).
 
     Each ``audit_record`` otherwise locks and reads the head itself: a statement
-    per event, and in a pipeline (``carecircle.db.pipeline``) a round trip, since
-    the event's hash needs the answer. Here the lock is sent at once and its
-    answer read with the caller's next read; the appends carry the tip on.
+    per event. Here the lock is sent at once and its answer read with the
+    caller's next read; the appends carry the tip on.
 
     Lock the rows the transaction needs before the block: every audited
     transaction takes its rows' locks and then the head's, so none waits for the
     other in the opposite order. No savepoint may roll an append back inside the
     block: the tip carried on would then be one the chain does not have.
     """
-    if not connections[using].in_atomic_block:
+    connection = connections[using]
+    if not connection.in_atomic_block:
         raise TransactionManagementError("chain_held needs a transaction")
+    if connection.vendor == "postgresql":
+        yield
+        return
     held = _HeldTip(_HEAD.send())
     token = _held.set(held)
     try:
@@ -115,9 +128,32 @@ def audit_record(
     details: dict[str, Any] | None = None,
     username: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain inside the current transaction."""
+    """Append one event to the chain inside the current transaction.
+
+    On PostgreSQL inside a pipeline (``carecircle.db.pipeline``) the event returned
+    has no key, ``seq`` or hash: reading them would wait for the database's answer.
+    """
     ctx = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    event = AuditEvent(
+        at=timezone.now(),
+        actor_id=actor.pk if authenticated else None,
+        actor_username=_clean(actor.get_username() if authenticated else username)[:150],
+        actor_roles=_roles(actor),
+        action=action,
+        object_type=_clean(object_type)[:64],
+        object_id=_clean(str(object_id))[:64],
+        minor_id=minor_id,
+        fields=sorted(_clean(list(fields))),
+        details=_clean(details or {}),
+        request_id=ctx.request_id if ctx else "",
+        ip=ctx.ip if ctx else None,
+    )
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        # One statement: atomic by itself, in the caller's transaction or not.
+        _appended_by_database(event, connection)
+        return event
     # No savepoint: inside the caller's transaction the entry lives or dies with it.
     held = _held.get()
     with transaction.atomic(savepoint=False):
@@ -126,22 +162,7 @@ def audit_record(
         else:
             tip = _HEAD.rows()
             seq, prev_hash = tip[0] if tip else _created_head()
-        event = AuditEvent(
-            seq=seq + 1,
-            at=timezone.now(),
-            actor_id=actor.pk if authenticated else None,
-            actor_username=_clean(actor.get_username() if authenticated else username)[:150],
-            actor_roles=_roles(actor),
-            action=action,
-            object_type=_clean(object_type)[:64],
-            object_id=_clean(str(object_id))[:64],
-            minor_id=minor_id,
-            fields=sorted(_clean(list(fields))),
-            details=_clean(details or {}),
-            request_id=ctx.request_id if ctx else "",
-            ip=ctx.ip if ctx else None,
-            prev_hash=prev_hash,
-        )
+        event.seq, event.prev_hash = seq + 1, prev_hash
         event.hash = event.compute_hash()
         # Every audited request appends: the statement is compiled once, not per
         # event. The insert's trigger moves the head (migration 0005). In a held
@@ -150,6 +171,39 @@ def audit_record(
         if held is not None:
             held.seq, held.hash = event.seq, event.hash
     return event
+
+
+_APPEND = (
+    "SELECT * FROM audit_append(%s::timestamptz, %s::bigint, %s::varchar, %s::varchar, "
+    "%s::varchar, %s::varchar, %s::varchar, %s::bigint, %s::jsonb, %s::jsonb, "
+    "%s::varchar, %s::inet, %s::text)"
+)
+
+
+def _appended_by_database(event: AuditEvent, connection: Any) -> None:
+    """Append ``event`` through ``audit_append`` (migration 0007), which chains it."""
+    content = event.content_json()
+    params = [
+        event.at,
+        event.actor_id,
+        event.actor_username,
+        event.actor_roles,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.minor_id,
+        json.dumps(event.fields, ensure_ascii=False),
+        json.dumps(event.details, ensure_ascii=False),
+        event.request_id,
+        event.ip,
+        content,
+    ]
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(_APPEND, params)
+        if not in_pipeline(connection):
+            event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def label_of(instance: models.Model) -> str:

@@ -529,7 +529,7 @@ def response_submit_once(
     """
     with transaction.atomic(), pipelined():
         opening = _Open.locking(participant)
-        with chain_held():  # the head's lock goes with the participant's
+        with chain_held():  # SQLite: the head's lock goes with the participant's
             opened = opening()
             done = opened.responses.get(code)
             if done is not None and done.submitted_at is not None:
@@ -728,9 +728,9 @@ def response_submit_by_code(
     early = None
     if vendor == "sqlite":
         early = _scored_before_the_lock(digest, instrument, read_answers)
-    # On PostgreSQL the participant's lock (which draws the response's key) and the
-    # chain head's go out together, and then the writes together
-    # (carecircle.db.pipeline).
+    # On PostgreSQL the participant's lock draws the response's key, and the writes
+    # go out together (carecircle.db.pipeline); the database chains the audit event
+    # as it appends it, so the chain head is held from there to the commit only.
     with transaction.atomic(), pipelined():
         if early is not None and _unchanged(early[0].participant):
             with chain_held():

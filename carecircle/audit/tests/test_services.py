@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carecircle.accounts.models import User
-from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent
+from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, canonical_json
 from carecircle.audit.services import (
     _clean,
     audit_record,
@@ -24,6 +24,8 @@ from carecircle.audit.services import (
 from carecircle.people.models import Minor
 from carecircle.people.services import minor_create
 
+POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="chained by PostgreSQL")
+SQLITE = pytest.mark.skipif(connection.vendor != "sqlite", reason="chained in Python")
 ADDRESS = "冷水滩区梅湾路12号3栋"
 ID_NUMBER = "431103201601010025"
 # What a terminal or a line-oriented log reader treats as a new line or a control
@@ -175,6 +177,7 @@ def test_it_writes_a_denial_at_once_outside_a_request(personas: dict[str, User])
     assert event.details == {"reason": "out of scope"}
 
 
+@SQLITE
 @pytest.mark.django_db
 def test_a_held_chain_locks_the_head_once_and_chains_every_append() -> None:
     audit_record(actor=None, action=AuditEvent.Action.VIEW, object_type="t", username="before")
@@ -204,3 +207,127 @@ def test_a_held_chain_starts_a_new_databases_chain() -> None:
         event = audit_record(actor=None, action=AuditEvent.Action.CREATE, username="first")
     assert (event.seq, event.prev_hash) == (1, GENESIS)
     assert audit_verify().ok
+
+
+json_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), hostile_text
+)
+
+
+@settings(max_examples=60, database=None)
+@given(
+    seq=st.integers(min_value=1, max_value=2**62),
+    details=st.dictionaries(
+        hostile_text, st.one_of(json_scalar, st.lists(json_scalar)), max_size=4
+    ),
+    fields=st.lists(hostile_text, max_size=4),
+)
+def test_the_canonical_json_is_the_content_with_seq_before_the_closing_brace(
+    seq: int, details: dict[str, Any], fields: list[str]
+) -> None:
+    from django.utils import timezone
+
+    event = AuditEvent(
+        seq=seq,
+        at=timezone.now(),
+        action=AuditEvent.Action.SYSTEM,
+        fields=sorted(_clean(fields)),
+        details=_clean(details),
+        ip="10.0.0.1",
+    )
+    # What audit_append (migration 0007) builds from content_json, and what it hashes.
+    assert canonical_json(event.canonical()) == f'{event.content_json()[:-1]},"seq":{seq}}}'
+    assert max(event.canonical()) == "seq"
+
+
+@POSTGRES
+@pytest.mark.django_db
+def test_postgresql_chains_each_append_without_the_app_reading_the_head(
+    personas: dict[str, User],
+) -> None:
+    with CaptureQueriesContext(connection) as sent:
+        first = audit_record(
+            actor=personas["child_director"],
+            action=AuditEvent.Action.VIEW,
+            object_type="people.minor",
+            object_id=7,
+            fields=["名字", "birth_date"],
+            details={"路径": "/minors/7/", "n": 1.5, "nested": {"b": [1, None], "a": True}},
+        )
+        second = audit_record(actor=None, action=AuditEvent.Action.SYSTEM, username="系统")
+    assert not [q for q in sent.captured_queries if "audit_auditchainhead" in q["sql"]]
+    assert second.seq == first.seq + 1 and second.prev_hash == first.hash
+    for event in (first, second):
+        stored = AuditEvent.objects.get(pk=event.pk)
+        chained = (stored.seq, stored.prev_hash, stored.hash)
+        assert chained == (event.seq, event.prev_hash, event.hash)
+        assert stored.hash == stored.compute_hash()
+    assert AuditChainHead.objects.get().hash == second.hash
+    assert audit_verify().ok
+
+
+@POSTGRES
+@pytest.mark.django_db
+def test_postgresql_chains_appends_whose_answers_a_pipeline_never_reads() -> None:
+    from carecircle.db.pipeline import pipelined
+
+    before = AuditChainHead.objects.get().seq
+    with transaction.atomic(), pipelined(), chain_held():
+        events = [
+            audit_record(actor=None, action=AuditEvent.Action.CREATE, username=name)
+            for name in ("one", "two")
+        ]
+    assert [e.seq for e in events] == [None, None]
+    stored = list(AuditEvent.objects.filter(seq__gt=before).order_by("seq"))
+    assert [e.actor_username for e in stored] == ["one", "two"]
+    assert audit_verify().ok
+
+
+@POSTGRES
+@pytest.mark.django_db
+def test_postgresql_refuses_content_that_is_not_a_json_object() -> None:
+    from django.db import DatabaseError
+
+    with (
+        pytest.raises(DatabaseError, match="non-empty JSON object"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "SELECT * FROM audit_append(now(), NULL, '', '', 'system', '', '', NULL, "
+            "'[]', '{}', '', NULL, '[]')"
+        )
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")  # each thread commits on its own connection
+def test_postgresql_appends_from_concurrent_transactions_form_one_chain() -> None:
+    import threading
+
+    from django.db import connections
+
+    per_thread, threads = 15, 3
+    failures: list[BaseException] = []
+
+    def append(name: str) -> None:
+        try:
+            for n in range(per_thread):
+                with transaction.atomic():
+                    audit_record(
+                        actor=None, action=AuditEvent.Action.SYSTEM, username=f"{name}-{n}"
+                    )
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=append, args=(f"t{i}",)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, per_thread * threads + 1))
+    report = audit_verify()
+    assert report.ok, report.problems

@@ -2,20 +2,28 @@
 
 On PostgreSQL every statement is a round trip: over loopback on the project's
 2-core machines, 0.18–0.31 ms from psycopg alone, more than the database needs for
-a one-row statement, and a separate database host adds its network's. In libpq's
-pipeline mode (psycopg's ``Connection.pipeline()``) a statement whose answer
-nobody has read yet goes out with the next one whose answer is read, and the
-block's end sends whatever is left in one go.
+a one-row statement, and a separate database host adds its network's. Each one
+also costs both processes CPU (a wake-up and two system calls each), which is
+what a loaded server runs out of. In libpq's pipeline mode (psycopg's
+``Connection.pipeline()``) a statement whose answer nobody has read yet goes out
+with the next one whose answer is read, and the block's end sends whatever is
+left in one go.
 
-Enter the block inside the transaction (``with transaction.atomic(), pipelined()``).
-psycopg answers every switch of autocommit, which Django's ``atomic`` makes at its
-start and its end, by waiting for the pipeline's answers: around the block those
-are two round trips more. psycopg also waits for ``BEGIN``'s answer by itself. A
-pupil's submit, eight round trips one statement at a time (the connection check,
-BEGIN, five statements, COMMIT: PERFORMANCE.md G4), is then five: the check,
-BEGIN, the locked reads together, the writes together, COMMIT.
+``atomic_pipelined()`` is ``transaction.atomic()`` with its statements pipelined.
+As the outermost block it sends ``BEGIN`` with the first statements and
+``COMMIT`` with the last ones. psycopg, left to itself, waits for its own
+``BEGIN``'s answer in a pipeline, and Django's ``COMMIT`` comes after the
+pipeline: two round trips more. A pupil's submit, eight round trips one statement
+at a time (the connection check, BEGIN, five statements, COMMIT: PERFORMANCE.md
+G4), is then three: the check, the locked read, the writes with the commit.
+Nested in another transaction it pipelines its statements and commits nothing.
 
-What changes inside the block:
+``pipelined()`` pipelines statements inside a transaction the caller manages
+(``with transaction.atomic(), pipelined()``); psycopg answers every switch of
+autocommit, which ``atomic`` makes at its start and its end, by waiting for the
+pipeline's answers, so it is not the other way round.
+
+What changes inside either block:
 
 - a statement's error is raised where the next answer is read, at the latest at
   the block's end, and not by the statement itself. Code that catches a database
@@ -32,7 +40,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from psycopg import pq
@@ -47,15 +55,64 @@ def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    _checked(connection)
+    # An error read when the pipeline ends is psycopg's own; Django's wrapper turns
+    # it into django.db's, as it does for every statement.
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+@contextmanager
+def atomic_pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """``transaction.atomic()`` whose statements are pipelined on PostgreSQL, its
+    ``BEGIN`` and ``COMMIT`` with them when it is the outermost block (see above)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic(using=using), pipelined(using):
+            yield
+        return
+    with transaction.atomic(using=using):
+        _checked(connection)
+        raw = connection.connection
+        # Django has turned psycopg's autocommit off, on which psycopg would send a
+        # BEGIN of its own and wait for its answer. The block sends both ends of the
+        # transaction itself; Django's commit then finds it committed and sends nothing.
+        raw.autocommit = True
+        try:
+            with connection.wrap_database_errors, raw.pipeline():
+                _command(connection, "BEGIN")
+                yield
+                # An inner atomic block that failed asks for a rollback instead.
+                if not connection.needs_rollback:
+                    _command(connection, "COMMIT")
+        finally:
+            _ended(connection, raw)
+
+
+def _checked(connection: Any) -> None:
     connection.ensure_connection()
     # Django checks a reused connection before its first cursor of a request; in a
     # pipeline the check's answer would come too late to reconnect.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    # An error read when the pipeline ends is psycopg's own; Django's wrapper turns
-    # it into django.db's, as it does for every statement.
-    with connection.wrap_database_errors, connection.connection.pipeline():
-        yield
+
+
+def _command(connection: Any, sql: str) -> None:
+    # Through Django's cursor, so that the query log and execute_wrapper see it.
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def _ended(connection: Any, raw: Any) -> None:
+    """Leave psycopg as Django's transaction left it: autocommit off, and no
+    transaction open (a block that raised, or a commit refused, is rolled back here,
+    before Django's own rollback finds nothing to do)."""
+    if raw.pgconn.status != pq.ConnStatus.OK:
+        return  # a lost connection: Django's atomic closes it
+    with connection.wrap_database_errors:
+        if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            raw.rollback()
+        raw.autocommit = False
 
 
 def in_pipeline(connection: Any) -> bool:

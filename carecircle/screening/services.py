@@ -34,7 +34,7 @@ from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, chain_held
 from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
-from carecircle.db.pipeline import in_pipeline, pipelined, with_key_drawn
+from carecircle.db.pipeline import atomic_pipelined, in_pipeline, with_key_drawn
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rules import age_on
 from carecircle.screening.followups import followup_open
@@ -500,7 +500,7 @@ def response_save(*, participant: Participant, code: str, answers: Mapping[str, 
     """Keep the answers given so far (merged into those saved before)."""
     # A page of a questionnaire: on PostgreSQL the lock goes with the read of the
     # saved answers, and the writes go together (carecircle.db.pipeline).
-    with transaction.atomic(), pipelined():
+    with atomic_pipelined():
         opened = _Open.lock(participant)
         chosen = opened.chosen(code)
         merged = opened.merged(chosen, answers)[1]
@@ -527,7 +527,7 @@ def response_submit_once(
     Two submits of one pupil (a double tap, a retry) run one after the other on the
     participant's lock; the second finds the first's result and returns it.
     """
-    with transaction.atomic(), pipelined():
+    with atomic_pipelined():
         opening = _Open.locking(participant)
         with chain_held():  # SQLite: the head's lock goes with the participant's
             opened = opening()
@@ -731,7 +731,7 @@ def response_submit_by_code(
     # On PostgreSQL the participant's lock draws the response's key, and the writes
     # go out together (carecircle.db.pipeline); the database chains the audit event
     # as it appends it, so the chain head is held from there to the commit only.
-    with transaction.atomic(), pipelined():
+    with atomic_pipelined():
         if early is not None and _unchanged(early[0].participant):
             with chain_held():
                 return _store(*early, idempotency_key), True

@@ -3,14 +3,24 @@ same rows stored and the same errors raised, only later."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
+from psycopg import pq
 
 from carecircle.crypto.prepared import Prepared, insert_row, update_row
-from carecircle.db.pipeline import in_pipeline, pipelined, sent, with_key_drawn
+from carecircle.db.pipeline import (
+    atomic_pipelined,
+    in_pipeline,
+    pipelined,
+    sent,
+    with_key_drawn,
+)
 from carecircle.notifications.models import OutboxMessage
 
 POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL pipelines")
@@ -98,3 +108,103 @@ def test_elsewhere_statements_run_one_by_one() -> None:
         assert sent(connection, "SELECT topic FROM notifications_outboxmessage", [])() == [("one",)]
     with pytest.raises(ValueError, match="PostgreSQL"):
         with_key_drawn(OutboxMessage.objects.values_list("topic"), OutboxMessage)
+
+
+@contextmanager
+def _statements_sent() -> Iterator[list[str]]:
+    """The SQL of each statement a cursor sends (Django's query log also lists the
+    BEGIN and COMMIT it means, whether it sends them or not)."""
+    found: list[str] = []
+
+    def log(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        found.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(log):
+        yield found
+
+
+def _left_as_django_leaves_it() -> None:
+    """psycopg as Django's own commit or rollback leaves it: autocommit on, no transaction."""
+    raw = connection.connection
+    assert connection.get_autocommit() and raw.autocommit
+    assert raw.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    assert not connection.in_atomic_block
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")  # a commit needs a transactional test
+def test_an_outermost_atomic_pipeline_sends_begin_and_commit_with_its_statements() -> None:
+    committed: list[str] = []
+    with _statements_sent() as statements, atomic_pipelined():
+        assert in_pipeline(connection) and connection.in_atomic_block
+        insert_row(_message("one"))
+        transaction.on_commit(lambda: committed.append("hook"))
+    # Sent by the block itself; psycopg and Django sent no BEGIN or COMMIT of their own.
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
+    assert [s for s in statements if s in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+    assert committed == ["hook"]
+    _left_as_django_leaves_it()
+    assert list(OutboxMessage.objects.values_list("topic", flat=True)) == ["one"]
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_an_atomic_pipeline_that_raises_stores_nothing_and_runs_no_hook() -> None:
+    committed: list[str] = []
+    with pytest.raises(ValueError, match="refused"), atomic_pipelined():
+        insert_row(_message("lost"))
+        transaction.on_commit(lambda: committed.append("hook"))
+        raise ValueError("refused")
+    _left_as_django_leaves_it()
+    assert committed == [] and not OutboxMessage.objects.exists()
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_an_atomic_pipeline_whose_commit_is_refused_stores_nothing() -> None:
+    from carecircle.screening.models import FollowUp
+
+    # Foreign keys are checked at the commit (DEFERRABLE INITIALLY DEFERRED): the
+    # commit sent with the writes is the statement that fails.
+    orphan = FollowUp(
+        response_id=10**12, minor_id=10**12, school_id=10**12, level="red", kind="interview"
+    )
+    orphan.due_at = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(IntegrityError), atomic_pipelined():
+        insert_row(_message("lost"))
+        insert_row(orphan, key="unread")
+    _left_as_django_leaves_it()
+    assert not OutboxMessage.objects.exists() and not FollowUp.objects.exists()
+    with atomic_pipelined():
+        insert_row(_message("after"))
+    assert OutboxMessage.objects.count() == 1
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_an_atomic_pipeline_rolls_back_what_an_inner_block_marked_for_rollback() -> None:
+    with atomic_pipelined():
+        insert_row(_message("lost"))
+        try:
+            with transaction.atomic(savepoint=False):
+                raise ValueError("inner")
+        except ValueError:
+            pass
+        assert connection.needs_rollback
+    _left_as_django_leaves_it()
+    assert not OutboxMessage.objects.exists()
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_a_nested_atomic_pipeline_leaves_the_commit_to_the_outer_block() -> None:
+    with pytest.raises(ValueError, match="outer"), transaction.atomic():
+        with _statements_sent() as statements, atomic_pipelined():
+            assert in_pipeline(connection)
+            insert_row(_message("inner"))
+        assert "BEGIN" not in statements and "COMMIT" not in statements
+        assert OutboxMessage.objects.count() == 1
+        raise ValueError("outer")
+    _left_as_django_leaves_it()
+    assert not OutboxMessage.objects.exists()

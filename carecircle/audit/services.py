@@ -28,7 +28,7 @@ from django.utils import timezone
 from carecircle.audit import context
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
 from carecircle.crypto.prepared import Prepared, insert_row
-from carecircle.db.pipeline import in_pipeline
+from carecircle.db.pipeline import deferred, in_pipeline
 from carecircle.db.statements import prepared_cursor
 
 HEAD = 1  # the chain head's one row
@@ -198,12 +198,14 @@ def _appended_by_database(event: AuditEvent, connection: Any) -> None:
         event.ip,
         content,
     ]
+    event._state.adding = False
+    event._state.db = connection.alias
+    if deferred(connection, _APPEND, params):
+        return
     with prepared_cursor(connection) as cursor:
         cursor.execute(_APPEND, params)
         if not in_pipeline(connection):
             event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 def label_of(instance: models.Model) -> str:

@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import QuerySet
 
 from carecircle.crypto.bulk import plain_types
-from carecircle.db.pipeline import in_pipeline, sent
+from carecircle.db.pipeline import deferred, in_pipeline, sent
 from carecircle.db.statements import prepared_cursor
 
 # Placeholder values: what a caller's value looks like while the queryset is
@@ -193,9 +193,11 @@ def update_row(obj: models.Model, fields: Sequence[str], using: str = DEFAULT_DB
         )
         built = _UPDATES[key] = (sql, [_preparer(field, add=False) for field in chosen])
     sql, preparers = built
-    params = [prepare(obj, connection) for prepare in preparers]
+    params = [*(prepare(obj, connection) for prepare in preparers), obj.pk]
+    if deferred(connection, sql, params):
+        return
     with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, [*params, obj.pk])
+        cursor.execute(sql, params)
         # In a pipeline the count comes with the answer, later: the caller has locked
         # the row it updates.
         if cursor.rowcount != 1 and not in_pipeline(connection):
@@ -248,11 +250,13 @@ def insert_row(
     if key != "given" and obj.pk is not None:
         raise ValueError(f"insert_row: {model.__name__} {obj.pk} has a key already")
     params = [prepare(obj, connection) for prepare in preparers]
+    obj._state.adding = False
+    obj._state.db = using
+    if key != "assigned" and deferred(connection, sql, params):
+        return
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         if returning:
             obj.pk = cursor.fetchone()[0]
         elif key == "assigned":
             obj.pk = connection.ops.last_insert_id(cursor, opts.db_table, str(opts.pk.column))
-    obj._state.adding = False
-    obj._state.db = using

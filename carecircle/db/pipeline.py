@@ -18,6 +18,9 @@ at a time (the connection check, BEGIN, five statements, COMMIT: PERFORMANCE.md
 G4), is then three: the check, the locked read, the writes with the commit.
 Nested in another transaction it pipelines its statements and commits nothing.
 
+``written_together()`` goes one step further for writes nobody reads the answer
+of: it sends them as one statement when its block ends.
+
 ``pipelined()`` pipelines statements inside a transaction the caller manages
 (``with transaction.atomic(), pipelined()``); psycopg answers every switch of
 autocommit, which ``atomic`` makes at its start and its end, by waiting for the
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -113,6 +117,71 @@ def _ended(connection: Any, raw: Any) -> None:
         if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             raw.rollback()
         raw.autocommit = False
+
+
+class _Together:
+    """The writes of a ``written_together`` block, waiting for its end."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def statement(self) -> tuple[str, list[Any]]:
+        """One statement running them all. A data-modifying WITH query runs whether
+        anything reads it or not; a SELECT (an append through a function) runs only
+        when the main query reads it, so it is counted."""
+        if len(self.statements) == 1:
+            return self.statements[0]
+        parts, forced, params = [], [], []
+        for n, (sql, values) in enumerate(self.statements):
+            parts.append(f"w{n} AS ({sql})")
+            if sql.lstrip()[:6].upper() == "SELECT":
+                # Names made here; the statements' values stay bound parameters.
+                forced.append(f"(SELECT count(*) FROM w{n})")  # noqa: S608
+            params.extend(values)
+        return f"WITH {', '.join(parts)} SELECT {' + '.join(forced) or '0'}", params
+
+
+_together: ContextVar[_Together | None] = ContextVar("db_written_together", default=None)
+
+
+@contextmanager
+def written_together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """In a pipeline (PostgreSQL), send the block's writes whose answers nobody
+    reads (``insert_row`` without its key read back, ``update_row``, an audit
+    append) as one statement when the block ends, and none if it raises.
+
+    Each statement in a pipeline still costs both processes a message and its
+    system calls (about 60 µs of Python and 25 µs of the server's CPU for a
+    one-row insert, measured); one statement for a pupil's three writes spares
+    two of them. The writes run together, each seeing the database as it was
+    before any of them: a block must not read, or write twice, what it writes.
+    Elsewhere (SQLite, or outside a pipeline) the writes run one by one.
+    """
+    connection = connections[using]
+    if not in_pipeline(connection):
+        yield
+        return
+    together = _Together(connection)
+    token = _together.set(together)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    if together.statements:
+        sql, params = together.statement()
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(sql, params)
+
+
+def deferred(connection: Any, sql: str, params: list[Any]) -> bool:
+    """Whether a ``written_together`` block on ``connection`` took this write, to
+    send with the block's others when it ends."""
+    together = _together.get()
+    if together is None or together.connection is not connection:
+        return False
+    together.statements.append((sql, params))
+    return True
 
 
 def in_pipeline(connection: Any) -> bool:

@@ -34,7 +34,12 @@ from carecircle.accounts.models import Organisation
 from carecircle.audit.models import AuditEvent
 from carecircle.audit.services import audit_record, chain_held
 from carecircle.crypto.prepared import Prepared, attnames, insert_row, instance, update_row
-from carecircle.db.pipeline import atomic_pipelined, in_pipeline, with_key_drawn
+from carecircle.db.pipeline import (
+    atomic_pipelined,
+    in_pipeline,
+    with_key_drawn,
+    written_together,
+)
 from carecircle.people.models import Minor, SchoolClass
 from carecircle.people.rules import age_on
 from carecircle.screening.followups import followup_open
@@ -559,7 +564,13 @@ def _store(
     opened: _Open, scored: _Scored, idempotency_key: str, key: int | None = None
 ) -> Response:
     """Store a scored questionnaire, its audit event and any follow-up, and mark the
-    participant (whose row the caller's transaction has locked)."""
+    participant (whose row the caller's transaction has locked). On PostgreSQL the
+    writes go as one statement (``written_together``)."""
+    with written_together():
+        return _written(opened, scored, idempotency_key, key)
+
+
+def _written(opened: _Open, scored: _Scored, idempotency_key: str, key: int | None) -> Response:
     result = scored.result
     response = opened.write(
         scored.chosen,

@@ -20,6 +20,7 @@ from carecircle.db.pipeline import (
     pipelined,
     sent,
     with_key_drawn,
+    written_together,
 )
 from carecircle.notifications.models import OutboxMessage
 
@@ -208,3 +209,80 @@ def test_a_nested_atomic_pipeline_leaves_the_commit_to_the_outer_block() -> None
         raise ValueError("outer")
     _left_as_django_leaves_it()
     assert not OutboxMessage.objects.exists()
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_writes_written_together_are_one_statement_sent_at_the_blocks_end() -> None:
+    from carecircle.audit.models import AuditEvent
+    from carecircle.audit.services import audit_record, audit_verify
+
+    kept = _message("kept")
+    insert_row(kept)
+    with _statements_sent() as statements, atomic_pipelined():
+        with written_together():
+            given = _message("given")
+            given.pk = kept.pk + 100
+            insert_row(given, key="given")
+            insert_row(_message("unread"), key="unread")
+            kept.topic = "updated"
+            update_row(kept, ["topic"])
+            audit_record(actor=None, action=AuditEvent.Action.SYSTEM, username="together")
+            assert len(statements) == 1  # BEGIN: the writes wait for the block's end
+        [together] = [sql for sql in statements if sql.startswith("WITH")]
+        assert together.count(" AS (") == 4 and "audit_append(" in together
+    topics = set(OutboxMessage.objects.values_list("topic", flat=True))
+    assert topics == {"updated", "given", "unread"}
+    assert AuditEvent.objects.get().actor_username == "together"
+    assert audit_verify().ok
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_a_key_read_back_is_not_kept_waiting_and_one_write_goes_as_it_is() -> None:
+    with _statements_sent() as statements, atomic_pipelined(), written_together():
+        assigned = _message("assigned")
+        insert_row(assigned)
+        assert assigned.pk is not None
+        insert_row(_message("unread"), key="unread")
+    writes = [sql for sql in statements if sql not in ("BEGIN", "COMMIT")]
+    assert [sql.split()[0] for sql in writes] == ["INSERT", "INSERT"]
+    assert OutboxMessage.objects.count() == 2
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_a_block_that_raises_sends_none_of_its_writes() -> None:
+    with (
+        _statements_sent() as statements,
+        pytest.raises(ValueError, match="refused"),
+        atomic_pipelined(),
+        written_together(),
+    ):
+        insert_row(_message("lost"), key="unread")
+        raise ValueError("refused")
+    assert not [sql for sql in statements if sql.startswith(("INSERT", "WITH"))]
+    assert not OutboxMessage.objects.exists()
+
+
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_a_write_refused_among_those_written_together_stores_none() -> None:
+    kept = _message("kept")
+    insert_row(kept)
+    with pytest.raises(IntegrityError), atomic_pipelined(), written_together():
+        insert_row(_message("lost"), key="unread")
+        taken = _message("duplicate key")
+        taken.pk = kept.pk
+        insert_row(taken, key="given")
+    assert list(OutboxMessage.objects.values_list("topic", flat=True)) == ["kept"]
+
+
+@pytest.mark.django_db
+def test_outside_a_pipeline_writes_written_together_run_one_by_one() -> None:
+    with _statements_sent() as statements, written_together():
+        insert_row(_message("one"), key="unread")
+        assert len(statements) == 1
+        insert_row(_message("two"), key="unread")
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "INSERT"]
+    assert OutboxMessage.objects.count() == 2

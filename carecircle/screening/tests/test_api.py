@@ -172,23 +172,30 @@ def _statements(queries: list[dict[str, str]]) -> list[tuple[str, str]]:
     return found
 
 
+def _written_together(sql: str) -> list[tuple[str, str]]:
+    """(verb, table or function) of each write of a ``written_together`` statement."""
+    parts = sql.split(" AS (")[1:]
+    return _statements([{"sql": part} for part in parts])
+
+
 def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
     # PERFORMANCE.md G4. The campaign's instruments are read once per process; a
     # pupil who has not started has no saved answers to read. On PostgreSQL the
-    # participant's lock draws the response's key, the writes go out together
-    # (carecircle.db.pipeline), and the database chains the audit event as it
-    # appends it: the app never reads the chain head. On SQLite the head is locked
-    # once and the event's insert moves it; the pupil is read once more: scored
-    # before the write lock, read again under it.
+    # participant's lock draws the response's key, the three writes are one
+    # statement (carecircle.db.pipeline), and the database chains the audit event
+    # as it appends it: the app never reads the chain head. On SQLite the head is
+    # locked once and the event's insert moves it; the pupil is read once more:
+    # scored before the write lock, read again under it.
     code, answers = world.code(world.older), {f"q{n}": 0 for n in range(1, 8)}
     with CaptureQueriesContext(connection) as first:
         assert submit(code=code, answers=PHQ9_MILD).status_code == 201
     with CaptureQueriesContext(connection) as second:
         assert submit(code=code, instrument="GAD7", answers=answers).status_code == 201
-    audit = ("INSERT", "audit_auditevent")
-    if connection.vendor == "postgresql":
-        audit = ("SELECT", "audit_append")
-    writes = [("INSERT", "screening_response"), audit, ("UPDATE", "screening_participant")]
+    writes = [
+        ("INSERT", "screening_response"),
+        ("INSERT", "audit_auditevent"),
+        ("UPDATE", "screening_participant"),
+    ]
     head = ("SELECT", "audit_auditchainhead")
     if connection.vendor == "sqlite":
         participant = ("SELECT", "screening_participant")
@@ -208,16 +215,24 @@ def test_a_submit_sends_only_the_statements_it_needs(world: World) -> None:
         ]
     else:
         lock = ("SELECT", "screening_participant")
+        together = ("WITH", "w0")
         assert _statements(first.captured_queries) == [
             lock,
             ("SELECT", "screening_campaigninstrument"),
-            *writes,
+            together,
         ]
         assert _statements(second.captured_queries) == [
             lock,
             ("SELECT", "screening_response"),
-            *writes,
+            together,
         ]
+        for captured in (first, second):
+            sql = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH"))
+            assert _written_together(sql) == [
+                ("INSERT", "screening_response"),
+                ("SELECT", "audit_append"),
+                ("UPDATE", "screening_participant"),
+            ]
     assert world.participant(world.older).status == Participant.Status.SUBMITTED
 
 

@@ -119,6 +119,14 @@ def _ended(connection: Any, raw: Any) -> None:
         raw.autocommit = False
 
 
+# psycopg converts a statement's placeholders once and caches the result only for
+# statements up to this many values and characters (psycopg._queries); longer ones
+# would be converted on every call, which costs more than a statement saves.
+_MOST_VALUES = 50
+_LONGEST = 4096
+_PER_WRITE = 40  # what the WITH adds around a write: "wN AS (…), ", its count
+
+
 class _Together:
     """The writes of a ``written_together`` block, waiting for its end."""
 
@@ -126,20 +134,35 @@ class _Together:
         self.connection = connection
         self.statements: list[tuple[str, list[Any]]] = []
 
-    def statement(self) -> tuple[str, list[Any]]:
-        """One statement running them all. A data-modifying WITH query runs whether
-        anything reads it or not; a SELECT (an append through a function) runs only
-        when the main query reads it, so it is counted."""
-        if len(self.statements) == 1:
-            return self.statements[0]
-        parts, forced, params = [], [], []
-        for n, (sql, values) in enumerate(self.statements):
-            parts.append(f"w{n} AS ({sql})")
-            if sql.lstrip()[:6].upper() == "SELECT":
-                # Names made here; the statements' values stay bound parameters.
-                forced.append(f"(SELECT count(*) FROM w{n})")  # noqa: S608
-            params.extend(values)
-        return f"WITH {', '.join(parts)} SELECT {' + '.join(forced) or '0'}", params
+    def batches(self) -> list[list[tuple[str, list[Any]]]]:
+        """The writes in order, in as few groups as fit psycopg's cached conversion."""
+        groups: list[list[tuple[str, list[Any]]]] = [[]]
+        values = length = 0
+        for sql, params in self.statements:
+            if groups[-1] and (
+                values + len(params) > _MOST_VALUES or length + len(sql) + _PER_WRITE > _LONGEST
+            ):
+                groups.append([])
+                values = length = 0
+            groups[-1].append((sql, params))
+            values, length = values + len(params), length + len(sql) + _PER_WRITE
+        return groups
+
+
+def _combined(statements: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    """One statement running them all. A data-modifying WITH query runs whether
+    anything reads it or not; a SELECT (an append through a function) runs only when
+    the main query reads it, so it is counted."""
+    if len(statements) == 1:
+        return statements[0]
+    parts, forced, params = [], [], []
+    for n, (sql, values) in enumerate(statements):
+        parts.append(f"w{n} AS ({sql})")
+        if sql.lstrip()[:6].upper() == "SELECT":
+            # Names made here; the statements' values stay bound parameters.
+            forced.append(f"(SELECT count(*) FROM w{n})")  # noqa: S608
+        params.extend(values)
+    return f"WITH {', '.join(parts)} SELECT {' + '.join(forced) or '0'}", params
 
 
 _together: ContextVar[_Together | None] = ContextVar("db_written_together", default=None)
@@ -149,7 +172,8 @@ _together: ContextVar[_Together | None] = ContextVar("db_written_together", defa
 def written_together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """In a pipeline (PostgreSQL), send the block's writes whose answers nobody
     reads (``insert_row`` without its key read back, ``update_row``, an audit
-    append) as one statement when the block ends, and none if it raises.
+    append) as one statement when the block ends (or a few, to stay within what
+    psycopg caches: 50 values), and none if it raises.
 
     Each statement in a pipeline still costs both processes a message and its
     system calls (about 60 µs of Python and 25 µs of the server's CPU for a
@@ -169,9 +193,10 @@ def written_together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     finally:
         _together.reset(token)
     if together.statements:
-        sql, params = together.statement()
-        with prepared_cursor(connection) as cursor:
-            cursor.execute(sql, params)
+        for batch in together.batches():
+            sql, params = _combined(batch)
+            with prepared_cursor(connection) as cursor:
+                cursor.execute(sql, params)
 
 
 def deferred(connection: Any, sql: str, params: list[Any]) -> bool:

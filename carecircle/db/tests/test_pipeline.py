@@ -278,6 +278,23 @@ def test_a_write_refused_among_those_written_together_stores_none() -> None:
     assert list(OutboxMessage.objects.values_list("topic", flat=True)) == ["kept"]
 
 
+@POSTGRES
+@pytest.mark.usefixtures("flushable_audit_log")
+def test_many_writes_written_together_go_in_as_few_statements_as_psycopg_caches() -> None:
+    from carecircle.audit.models import AuditEvent
+    from carecircle.audit.services import audit_record, audit_verify
+
+    # An append has 13 values: three fit in 50, so seven go in three statements.
+    with _statements_sent() as statements, atomic_pipelined(), written_together():
+        for n in range(7):
+            audit_record(actor=None, action=AuditEvent.Action.SYSTEM, username=f"n{n}")
+    assert [sql.count("audit_append(") for sql in statements[1:-1]] == [3, 3, 1]
+    assert [sql.split()[0] for sql in statements[1:-1]] == ["WITH", "WITH", "SELECT"]
+    names = list(AuditEvent.objects.order_by("seq").values_list("actor_username", flat=True))
+    assert names == [f"n{n}" for n in range(7)]
+    assert audit_verify().ok
+
+
 @pytest.mark.django_db
 def test_outside_a_pipeline_writes_written_together_run_one_by_one() -> None:
     with _statements_sent() as statements, written_together():

@@ -198,14 +198,13 @@ def _appended_by_database(event: AuditEvent, connection: Any) -> None:
         event.ip,
         content,
     ]
+    if not deferred(connection, _APPEND, params):
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(_APPEND, params)
+            if not in_pipeline(connection):
+                event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
     event._state.adding = False
     event._state.db = connection.alias
-    if deferred(connection, _APPEND, params):
-        return
-    with prepared_cursor(connection) as cursor:
-        cursor.execute(_APPEND, params)
-        if not in_pipeline(connection):
-            event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
 
 
 def label_of(instance: models.Model) -> str:

@@ -14,7 +14,9 @@ ORM as the language the statements are written in and drop the per-call cost:
 
 They send their statements through a Django cursor, so transactions, query
 logging and ``execute_wrapper`` see them as any other; on PostgreSQL one whose
-statements the server keeps prepared (``carecircle.db.statements``). They send no
+statements the server keeps prepared (``carecircle.db.statements``). In a
+``written_together`` block (``carecircle.db.pipeline``) a write whose answer
+nobody reads waits for the block's end, to go with the others. They send no
 signals; the models they are used with have none and no ``save()`` of their own.
 """
 
@@ -250,9 +252,8 @@ def insert_row(
     if key != "given" and obj.pk is not None:
         raise ValueError(f"insert_row: {model.__name__} {obj.pk} has a key already")
     params = [prepare(obj, connection) for prepare in preparers]
-    obj._state.adding = False
-    obj._state.db = using
     if key != "assigned" and deferred(connection, sql, params):
+        _saved(obj, using)
         return
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
@@ -260,3 +261,10 @@ def insert_row(
             obj.pk = cursor.fetchone()[0]
         elif key == "assigned":
             obj.pk = connection.ops.last_insert_id(cursor, opts.db_table, str(opts.pk.column))
+    _saved(obj, using)
+
+
+def _saved(obj: models.Model, using: str) -> None:
+    """Mark ``obj`` as a row of ``using``, as ``save()`` does."""
+    obj._state.adding = False
+    obj._state.db = using

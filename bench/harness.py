@@ -88,6 +88,7 @@ def throwaway_database() -> Iterator[str]:
         else f"carecircle_bench_{os.getpid()}"
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    _forget_the_last_database()
     try:
         yield connection.vendor
     finally:
@@ -95,6 +96,18 @@ def throwaway_database() -> Iterator[str]:
         for path in sorted(folder.glob("*"), reverse=True):
             path.unlink()
         folder.rmdir()
+
+
+def _forget_the_last_database() -> None:
+    """Clear what the process keeps of an earlier throwaway database: cached rows
+    (roles by user id, throttle counters, content types) whose keys a new database
+    gives to other rows."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    ContentType.objects.clear_cache()
 
 
 def _rate(op: Callable[[], Any], seconds: float) -> float:

@@ -126,8 +126,10 @@ class PhoneNetwork:
         self.offline = False
         self.page.context.clear_cookies(name=self.MARK)
         self.page.evaluate("() => { delete navigator.onLine; }")  # the browser's own again
-        self.page.context.set_offline(False)
+        # The page's own emulation goes first: lifted last, it could say offline to a
+        # fetch the "online" event of the context's network already set off.
         self._emulate()
+        self.page.context.set_offline(False)
 
 
 def eventually(check: Callable[[], Any], seconds: float = 10) -> None:

@@ -136,11 +136,13 @@ class _Together:
 
     def batches(self) -> list[list[tuple[str, list[Any]]]]:
         """The writes in order, in as few groups as fit psycopg's cached conversion."""
-        groups: list[list[tuple[str, list[Any]]]] = [[]]
+        groups: list[list[tuple[str, list[Any]]]] = []
         values = length = 0
         for sql, params in self.statements:
-            if groups[-1] and (
-                values + len(params) > _MOST_VALUES or length + len(sql) + _PER_WRITE > _LONGEST
+            if (
+                not groups
+                or values + len(params) > _MOST_VALUES
+                or length + len(sql) + _PER_WRITE > _LONGEST
             ):
                 groups.append([])
                 values = length = 0
@@ -192,11 +194,10 @@ def written_together(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         yield
     finally:
         _together.reset(token)
-    if together.statements:
-        for batch in together.batches():
-            sql, params = _combined(batch)
-            with prepared_cursor(connection) as cursor:
-                cursor.execute(sql, params)
+    for batch in together.batches():
+        sql, params = _combined(batch)
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(sql, params)
 
 
 def deferred(connection: Any, sql: str, params: list[Any]) -> bool:

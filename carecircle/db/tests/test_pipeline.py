@@ -13,6 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
 from psycopg import pq
 
+from carecircle.audit.models import AuditEvent
+from carecircle.audit.services import audit_record, audit_verify
 from carecircle.crypto.prepared import Prepared, insert_row, update_row
 from carecircle.db.pipeline import (
     atomic_pipelined,
@@ -214,9 +216,6 @@ def test_a_nested_atomic_pipeline_leaves_the_commit_to_the_outer_block() -> None
 @POSTGRES
 @pytest.mark.usefixtures("flushable_audit_log")
 def test_writes_written_together_are_one_statement_sent_at_the_blocks_end() -> None:
-    from carecircle.audit.models import AuditEvent
-    from carecircle.audit.services import audit_record, audit_verify
-
     kept = _message("kept")
     insert_row(kept)
     with _statements_sent() as statements, atomic_pipelined():
@@ -281,9 +280,6 @@ def test_a_write_refused_among_those_written_together_stores_none() -> None:
 @POSTGRES
 @pytest.mark.usefixtures("flushable_audit_log")
 def test_many_writes_written_together_go_in_as_few_statements_as_psycopg_caches() -> None:
-    from carecircle.audit.models import AuditEvent
-    from carecircle.audit.services import audit_record, audit_verify
-
     # An append has 13 values: three fit in 50, so seven go in three statements.
     with _statements_sent() as statements, atomic_pipelined(), written_together():
         for n in range(7):

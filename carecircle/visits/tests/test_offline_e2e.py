@@ -92,6 +92,13 @@ class PhoneNetwork:
     document say offline from its first script (an init script reads it), and once
     loaded its own DevTools session tells it too, so that the "online" event comes
     when the network is back, as it would on a phone.
+
+    Two DevTools layers then say offline (Playwright's and this session's), and
+    lifting either one fires the browser's own "online" event while the other still
+    refuses requests: a sync started then fails, whichever goes first. A phone has
+    one network, so while they are lifted the page's browser-made network events are
+    held, and once both are lifted and the page says online it gets one "online"
+    event.
     """
 
     MARK = "e2e-phone-offline"
@@ -104,6 +111,10 @@ class PhoneNetwork:
         page.context.add_init_script(
             f"if (document.cookie.split('; ').includes('{self.MARK}=1'))"
             " Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });"
+            # Runs before the page's scripts, so it is the first listener on the window.
+            " for (const kind of ['online', 'offline']) window.addEventListener(kind, (event) => {"
+            "  if (window.e2eNetworkHeld && event.isTrusted) event.stopImmediatePropagation();"
+            " }, true);"
         )
 
     def _emulate(self) -> None:
@@ -125,11 +136,12 @@ class PhoneNetwork:
     def on(self) -> None:
         self.offline = False
         self.page.context.clear_cookies(name=self.MARK)
-        self.page.evaluate("() => { delete navigator.onLine; }")  # the browser's own again
-        # The page's own emulation goes first: lifted last, it could say offline to a
-        # fetch the "online" event of the context's network already set off.
+        # The browser's own onLine again, and its events held for this document.
+        self.page.evaluate("() => { window.e2eNetworkHeld = true; delete navigator.onLine; }")
         self._emulate()
         self.page.context.set_offline(False)
+        self.page.wait_for_function("() => navigator.onLine === true")
+        self.page.evaluate("() => window.dispatchEvent(new Event('online'))")
 
 
 def eventually(check: Callable[[], Any], seconds: float = 10) -> None:

@@ -14,6 +14,7 @@ from carecircle.accounts import permissions as perms
 from carecircle.accounts.models import Organisation
 from carecircle.crypto.bulk import rows_per_statement
 from carecircle.crypto.fields import lookup_index
+from carecircle.db.statistics import GrowingTables
 from carecircle.people import categories, rosters
 from carecircle.people.idnumbers import id_warnings, parse_id_number
 from carecircle.people.imports.cells import CellError, RefusedCell, clean_cell
@@ -21,7 +22,7 @@ from carecircle.people.imports.files import Header
 from carecircle.people.imports.report import MAX_LISTED_PROBLEMS, Problem, max_rows
 from carecircle.people.imports.rows import Row, Scope
 from carecircle.people.imports.writer import Writer
-from carecircle.people.models import Minor, SchoolClass
+from carecircle.people.models import CategoryMembership, Guardian, Household, Minor, SchoolClass
 from carecircle.people.rosters import Column
 from carecircle.people.rules import age_on
 from carecircle.regions.codes import Level, parse_code
@@ -59,6 +60,7 @@ class Importer:
         self.nameless_reported: set[int] = set()
         self.cleaned: dict[tuple[str, type, object], object] = {}
         self.to_refresh: list[int] = []
+        self.statistics = GrowingTables(Minor, Household, Guardian, CategoryMembership)
 
     # -- problems
 

@@ -120,6 +120,8 @@ class Writer:
                 sorted(self.household_fields | {"updated_at"}),
                 batch_size=500,
             )
+        # Before the refresh reads these children back: its plans need their count.
+        self.importer.statistics.grew(len(self.new_minors) + len(self.changed_minors))
         self.importer.refresh([m.pk for m in self.new_minors] + [m.pk for m in self.touched])
 
     def apply_minor(self, minor: Minor, row: Row) -> list[str]:

@@ -10,7 +10,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
 from carecircle.accounts.models import User
@@ -538,3 +540,26 @@ def test_roles_that_do_not_edit_children_cannot_import(personas: dict[str, User]
         with pytest.raises(PermissionDenied):
             import_minors(actor=personas[role], data=xlsx([child()]), filename="a.xlsx")
     assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_planner_learns_how_many_children_an_import_is_writing(
+    district: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import is one transaction: autovacuum cannot count its rows, the import
+    analyses the tables itself (carecircle.db.statistics)."""
+    from carecircle.db import statistics
+
+    monkeypatch.setattr(statistics, "FLOOR", 1)
+    rows = [child(), child(姓名="王小红", 性别="女", 出生日期="2013-03-02", 公民身份号码=ID_2)]
+    with CaptureQueriesContext(connection) as queries:
+        report = import_minors(actor=None, data=csv_bytes(rows), filename="a.csv")
+    assert report.ok and report.created == 2
+    analyses = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyses == [
+        'ANALYZE (SKIP_LOCKED) "people_minor", "people_household", "people_guardian",'
+        ' "people_categorymembership"'
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'people_minor'::regclass")
+        assert cursor.fetchone()[0] >= 2

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from carecircle.crypto.bulk import InstanceMaker, bulk_insert, variable_limit
 from carecircle.crypto.fields import lookup_index
@@ -75,6 +76,29 @@ def test_it_sets_every_key_beyond_one_statements_variable_limit(district: dict[s
     # Each instance got its own row's key, in order.
     by_key = dict(Guardian.objects.filter(pk__in=keys).values_list("pk", "name"))
     assert [by_key[g.pk] for g in guardians] == [g.name for g in guardians]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="keys from a sequence")
+def test_postgresql_draws_the_keys_then_sends_one_prepared_row_statement(
+    district: dict[str, Any],
+) -> None:
+    minor = _minor()
+    minor.save()
+    guardians = [Guardian(minor=minor, relation="other", name=f"监护人{i}") for i in range(30)]
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert(guardians)
+    draw, insert = [q["sql"] for q in queries.captured_queries]
+    assert draw.startswith("SELECT nextval(pg_get_serial_sequence(")
+    # One row's placeholders, whatever the number of rows: psycopg converts it once.
+    assert insert.startswith('30 times: INSERT INTO "people_guardian" ("id", ')
+    assert insert.count("%s") == len(Guardian._meta.concrete_fields)
+    keys = [g.pk for g in guardians]
+    assert keys == sorted(set(keys))
+    by_key = dict(Guardian.objects.filter(pk__in=keys).values_list("pk", "name"))
+    assert [by_key[g.pk] for g in guardians] == [g.name for g in guardians]
+    # The sequence moved past them: the next save() takes a new key.
+    later = Guardian.objects.create(minor=minor, relation="other", name="后来")
+    assert later.pk > keys[-1]
 
 
 def test_it_takes_the_key_of_a_related_object_saved_after_assignment(

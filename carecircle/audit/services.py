@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from carecircle.audit import context
 from carecircle.audit.models import GENESIS, AuditChainHead, AuditEvent, chain_hash
+from carecircle.crypto.bulk import mark_saved
 from carecircle.crypto.prepared import Prepared, insert_row
 from carecircle.db.pipeline import deferred, in_pipeline
 from carecircle.db.statements import prepared_cursor
@@ -203,8 +204,7 @@ def _appended_by_database(event: AuditEvent, connection: Any) -> None:
             cursor.execute(_APPEND, params)
             if not in_pipeline(connection):
                 event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
-    event._state.adding = False
-    event._state.db = connection.alias
+    mark_saved(event, connection.alias)
 
 
 def label_of(instance: models.Model) -> str:

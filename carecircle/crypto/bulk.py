@@ -167,10 +167,10 @@ def bulk_insert(objs: Sequence[models.Model], *, using: str | None = None) -> No
     for i, prep in prepared:
         for row in rows:
             row[i] = prep(row[i])
-    quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
         _insert_with_drawn_keys(connection, opts, fields, rows, objs, alias)
         return
+    quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     per_row = "({})".format(", ".join(["%s"] * len(fields)))
     returning, _params = returning_sql([pk])
@@ -188,8 +188,14 @@ def bulk_insert(objs: Sequence[models.Model], *, using: str | None = None) -> No
                 raise RuntimeError("the database returned fewer keys than rows inserted")
             for obj, key in zip(objs[start : start + len(part)], ids, strict=True):
                 setattr(obj, pk.attname, key)
-                obj._state.adding = False
-                obj._state.db = alias
+                mark_saved(obj, alias)
+
+
+def mark_saved(obj: models.Model, using: str) -> None:
+    """Mark ``obj`` as a row of ``using``, as ``save()`` does, for the writers that
+    bypass it (here, ``carecircle.crypto.prepared``, the audit append)."""
+    obj._state.adding = False
+    obj._state.db = using
 
 
 def _insert_with_drawn_keys(
@@ -223,8 +229,7 @@ def _insert_with_drawn_keys(
         cursor.executemany(sql, [[key, *row] for key, row in zip(keys, rows, strict=True)])
     for obj, key in zip(objs, keys, strict=True):
         setattr(obj, pk.attname, key)
-        obj._state.adding = False
-        obj._state.db = alias
+        mark_saved(obj, alias)
 
 
 M = TypeVar("M", bound=models.Model)

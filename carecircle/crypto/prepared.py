@@ -32,7 +32,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import QuerySet
 
-from carecircle.crypto.bulk import plain_types
+from carecircle.crypto.bulk import mark_saved, plain_types
 from carecircle.db.pipeline import deferred, in_pipeline, sent
 from carecircle.db.statements import prepared_cursor
 
@@ -253,7 +253,7 @@ def insert_row(
         raise ValueError(f"insert_row: {model.__name__} {obj.pk} has a key already")
     params = [prepare(obj, connection) for prepare in preparers]
     if key != "assigned" and deferred(connection, sql, params):
-        _saved(obj, using)
+        mark_saved(obj, using)
         return
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
@@ -261,10 +261,4 @@ def insert_row(
             obj.pk = cursor.fetchone()[0]
         elif key == "assigned":
             obj.pk = connection.ops.last_insert_id(cursor, opts.db_table, str(opts.pk.column))
-    _saved(obj, using)
-
-
-def _saved(obj: models.Model, using: str) -> None:
-    """Mark ``obj`` as a row of ``using``, as ``save()`` does."""
-    obj._state.adding = False
-    obj._state.db = using
+    mark_saved(obj, using)
